@@ -1,0 +1,33 @@
+"""The Python entry points: ``fusiondoctor.check`` and friends."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from .config import Settings, load_settings
+from .engine import diagnose
+from .subject import make_subject
+from .types import Report
+
+
+def check(
+    model: Any = None,
+    *,
+    settings: Optional[Settings] = None,
+    select: Optional[Iterable[str]] = None,
+    extend_select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    fail_on: Optional[str] = None,
+    name: Optional[str] = None,
+) -> Report:
+    """Diagnose a model (a ``.keras``/``.h5``/``.json`` path or a live ``keras.Model``).
+
+    Settings come from ``settings`` or the nearest ``[tool.fusiondoctor]`` table; the keyword
+    arguments override them the way the command-line flags do.
+    """
+    base = settings if settings is not None else load_settings()
+    active = base.with_overrides(
+        tuple(select) if select is not None else None, tuple(extend_select), tuple(ignore), fail_on
+    ).validate()
+    subject = make_subject(model, name)
+    return diagnose(subject, active)

@@ -1,0 +1,140 @@
+"""The command line: `fusiondoctor check | rules | explain`.
+
+Reports go to stdout, logs and errors to stderr. Exit codes: 0 nothing at or above --fail-on,
+1 findings, 2 usage error, unreadable input or a crashed rule. Importing this module loads no
+TensorFlow, Keras or matplotlib.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from . import __version__, catalogue
+from .config import load_settings
+from .engine import diagnose
+from .errors import FusionDoctorError, InputError
+from .render import RENDERERS, SUFFIXES, render
+from .subject import make_subject
+from .types import Report
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _selectors(text: Optional[str]) -> Optional[tuple]:
+    if text is None:
+        return None
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fusiondoctor", description="Find out why a Keras (fusion) model fails to train.")
+    parser.add_argument("--version", action="version", version=f"fusiondoctor {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="diagnose model files (.keras, .h5, config .json)")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="model files to check")
+    check.add_argument("--format", choices=sorted(RENDERERS), default=None, help="report format (default: text, or from --output's suffix)")
+    check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument("--select", metavar="CODES", help="comma-separated rule codes, prefixes or names to run (replaces the configured set)")
+    check.add_argument("--extend-select", metavar="CODES", help="rules to add to the selection")
+    check.add_argument("--ignore", metavar="CODES", help="rules to leave out")
+    check.add_argument("--fail-on", choices=["info", "warning", "error"], help="lowest severity that makes the exit code 1 (default: warning)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    check.add_argument("--config", metavar="FILE", help="read settings from this pyproject.toml")
+    check.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of crashed rules")
+
+    rules = commands.add_parser("rules", help="list the rule catalogue")
+    rules.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+
+    explain = commands.add_parser("explain", help="print the documentation of one rule")
+    explain.add_argument("rule", metavar="CODE", help="rule code (FD101) or name (softmax-single-unit)")
+    return parser
+
+
+def _err(message: str) -> None:
+    print(f"fusiondoctor: error: {message}", file=sys.stderr)
+
+
+def _report_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return args.format
+    if args.output:
+        return SUFFIXES.get(Path(args.output).suffix.lower(), "text")
+    return "text"
+
+
+def _check(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, start=args.paths[0]).with_overrides(
+        _selectors(args.select), _selectors(args.extend_select) or (), _selectors(args.ignore) or (), args.fail_on
+    ).validate()
+    report = Report()
+    unreadable = 0
+    for path in args.paths:
+        try:
+            subject = make_subject(path)
+        except InputError as exc:
+            _err(str(exc))
+            unreadable += 1
+            continue
+        report = report.merged(diagnose(subject, settings))
+    if unreadable == len(args.paths):
+        return EXIT_ERROR
+    _write(render(report, _report_format(args), verbose=args.verbose) if _report_format(args) == "text"
+           else render(report, _report_format(args)), args.output)
+    if unreadable:
+        return EXIT_ERROR
+    code = report.exit_code(settings.fail_on)
+    return EXIT_OK if args.exit_zero and code == EXIT_FINDINGS else code
+
+
+def _write(text: str, output: Optional[str]) -> None:
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise FusionDoctorError(f"cannot write {output}: {exc.strerror or exc}") from None
+        print(f"fusiondoctor: report written to {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def _rules(args: argparse.Namespace) -> int:
+    text = {"text": catalogue.as_text, "json": catalogue.as_json, "markdown": catalogue.as_markdown}[args.format]()
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    sys.stdout.write(catalogue.explain(args.rule))
+    return EXIT_OK
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    handlers = {"check": _check, "rules": _rules, "explain": _explain}
+    try:
+        return handlers[args.command](args)
+    except FusionDoctorError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

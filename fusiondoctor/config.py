@@ -1,0 +1,142 @@
+"""Settings: defaults, then ``[tool.fusiondoctor]`` in pyproject.toml, then command-line flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from . import registry
+from .errors import ConfigError
+from .types import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DEFAULT_FAIL_ON = Severity.WARNING
+_KEYS = {"select", "extend-select", "ignore", "fail-on", "rules"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to run and when to fail. Rule options are keyed by rule name."""
+
+    select: Optional[Tuple[str, ...]] = None
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    fail_on: Severity = DEFAULT_FAIL_ON
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    source: Optional[str] = None
+
+    def rules(self):
+        return registry.select(self.select, self.extend_select, self.ignore)
+
+    def options_for(self, rule: registry.Rule):
+        """The rule's options dataclass filled from settings, or None for rules without options."""
+        if rule.options is None:
+            return None
+        given = dict(self.rule_options.get(rule.name, {}))
+        fields = {f.name for f in dataclasses.fields(rule.options)}
+        values = {}
+        for key, value in given.items():
+            attr = key.replace("-", "_")
+            if attr not in fields:
+                known = ", ".join(sorted(f.replace("_", "-") for f in fields))
+                raise ConfigError(f"rule {rule.name}: unknown option {key!r} (known: {known})")
+            values[attr] = value
+        return rule.options(**values)
+
+    def with_overrides(
+        self,
+        select: Optional[Tuple[str, ...]] = None,
+        extend_select: Tuple[str, ...] = (),
+        ignore: Tuple[str, ...] = (),
+        fail_on: Optional[str] = None,
+    ) -> "Settings":
+        """Command-line precedence (ruff's): --select replaces, --extend-select and --ignore add."""
+        return dataclasses.replace(
+            self,
+            select=tuple(select) if select is not None else self.select,
+            extend_select=self.extend_select + tuple(extend_select),
+            ignore=self.ignore + tuple(ignore),
+            fail_on=parse_severity(fail_on) if fail_on else self.fail_on,
+        )
+
+    def validate(self) -> "Settings":
+        """Raise ConfigError for unknown selectors, rules or options."""
+        self.rules()
+        for name in self.rule_options:
+            rule = registry.get(name)
+            self.options_for(rule)
+        return self
+
+
+def parse_severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _as_tuple(value: Any, key: str) -> Tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"[tool.fusiondoctor] {key} must be a list of rule selectors")
+
+
+def settings_from_table(table: Mapping[str, Any], source: Optional[str] = None) -> Settings:
+    """Settings from a ``[tool.fusiondoctor]`` table (already parsed)."""
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise ConfigError(f"[tool.fusiondoctor] unknown keys {sorted(unknown)} (known: {sorted(_KEYS)})")
+    rules = table.get("rules", {})
+    if not isinstance(rules, Mapping) or not all(isinstance(v, Mapping) for v in rules.values()):
+        raise ConfigError("[tool.fusiondoctor.rules.<rule-name>] tables must hold option = value pairs")
+    settings = Settings(
+        select=_as_tuple(table["select"], "select") if "select" in table else None,
+        extend_select=_as_tuple(table.get("extend-select", ()), "extend-select"),
+        ignore=_as_tuple(table.get("ignore", ()), "ignore"),
+        fail_on=parse_severity(table["fail-on"]) if "fail-on" in table else DEFAULT_FAIL_ON,
+        rule_options={str(k): dict(v) for k, v in rules.items()},
+        source=source,
+    )
+    return settings
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml with a [tool.fusiondoctor] table, walking up from ``start``."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and "tool" in (table := _read_toml(candidate)) and "fusiondoctor" in table["tool"]:
+            return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read settings: {exc}") from None
+
+
+def load_settings(config: Optional[os.PathLike] = None, start: Optional[os.PathLike] = None) -> Settings:
+    """Settings from an explicit file, or from the nearest pyproject.toml above ``start``."""
+    path = Path(config) if config else find_pyproject(Path(start or os.getcwd()))
+    if path is None:
+        return Settings()
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("fusiondoctor")
+    if table is None:
+        raise ConfigError(f"{path}: no [tool.fusiondoctor] table")
+    return settings_from_table(table, source=str(path))

@@ -1,0 +1,95 @@
+"""The engine: run the selected rules on a subject and collect a Report. Pure: no I/O, no Keras."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional
+
+from .config import Settings
+from .registry import INPUTS, Rule
+from .types import Finding, NotInspected, Report, RuleError, Skipped, Symptom, Unexamined
+
+
+@dataclass
+class Subject:
+    """Everything known about one thing under diagnosis; absent inputs are None."""
+
+    name: str
+    model: Any = None
+    history: Any = None
+    weights: Any = None
+    probes: Any = None
+    extras: Dict[str, Any] = field(default_factory=dict)
+
+    def inputs(self) -> Dict[str, Any]:
+        compiled = self.model if self.model is not None and getattr(self.model, "compile", None) else None
+        return {
+            "model": self.model,
+            "compiled": compiled,
+            "history": self.history,
+            "weights": self.weights,
+            "probes": self.probes,
+        }
+
+
+def _missing(rule: Rule, available: Dict[str, Any]) -> tuple:
+    return tuple(n for n in rule.needs if available.get(n) is None)
+
+
+def _run_rule(rule: Rule, subject: Subject, available: Dict[str, Any], settings: Settings, out: "_Collector") -> None:
+    kwargs = {n: available[n] for n in rule.needs}
+    if rule.takes_options:
+        kwargs["options"] = settings.options_for(rule)
+    try:
+        for item in rule.func(**kwargs) or ():
+            out.add(rule, subject, item)
+    except Exception as exc:  # a crashed rule becomes a result, never hides the others
+        out.errors.append(
+            RuleError(rule.code, rule.name, type(exc).__name__, str(exc), traceback.format_exc(), subject.name)
+        )
+
+
+@dataclass
+class _Collector:
+    findings: List[Finding] = field(default_factory=list)
+    skipped: List[Skipped] = field(default_factory=list)
+    unexamined: List[Unexamined] = field(default_factory=list)
+    errors: List[RuleError] = field(default_factory=list)
+    _seen: set = field(default_factory=set)
+
+    def add(self, rule: Rule, subject: Subject, item: Any) -> None:
+        if isinstance(item, NotInspected):
+            self.unexamined.append(Unexamined(rule.code, item.reason, item.location.with_artifact(subject.name), subject.name))
+            return
+        if not isinstance(item, Symptom):
+            raise TypeError(f"rule {rule.code} yielded {type(item).__name__}, expected Symptom or NotInspected")
+        location = item.location.with_artifact(subject.name)
+        key = (rule.code, subject.name, location)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        severity = item.severity if item.severity is not None else rule.severity
+        self.findings.append(
+            Finding(rule.code, rule.name, severity, item.message, location, dict(item.evidence), item.fix, subject.name)
+        )
+
+
+def diagnose(subject: Subject, settings: Optional[Settings] = None, rules: Optional[Iterable[Rule]] = None) -> Report:
+    """Run the active rules on one subject."""
+    settings = settings or Settings()
+    active = list(rules) if rules is not None else settings.rules()
+    available = subject.inputs()
+    out = _Collector()
+    for rule in active:
+        missing = _missing(rule, available)
+        if missing:
+            out.skipped.append(Skipped(rule.code, rule.name, missing, subject.name))
+            continue
+        _run_rule(rule, subject, available, settings, out)
+    findings = sorted(out.findings, key=lambda f: (-f.severity, f.code, f.location.layer or "", f.location.epoch or 0))
+    return Report((subject.name,), tuple(findings), tuple(out.skipped), tuple(out.unexamined), tuple(out.errors))
+
+
+def describe_missing(name: str) -> str:
+    return INPUTS.get(name, name)

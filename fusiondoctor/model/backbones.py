@@ -1,0 +1,125 @@
+"""Recognize ``keras.applications`` backbones in a model, nested or flattened into it.
+
+A frozen table (``backbones.json``) lists, for each architecture, a sample of its fixed layer
+names (names that do not depend on how many layers the session built before) and its top-level
+classifier names. ``generate_table()`` rebuilds the table from Keras; a test checks they agree.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, FrozenSet, List, Optional, Set
+
+from .spec import ModelSpec, Node
+
+TABLE_PATH = Path(__file__).with_name("backbones.json")
+ANCHORS_PER_ARCH = 24
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """One recognized backbone: where it sits and which nodes belong to it."""
+
+    arch: str
+    prefix: str  # "vgg16/" for a nested model, "" when its layers sit in the outer model
+    top: str  # node key of the backbone's feature output (before any ImageNet classifier)
+    members: FrozenSet[str]  # node keys inside the backbone
+    classifier: Optional[str]  # node key of the ImageNet classifier ("predictions") if include_top
+
+    @property
+    def nested(self) -> bool:
+        return bool(self.prefix)
+
+    @property
+    def location(self) -> str:
+        return self.prefix.rstrip("/") or self.arch
+
+
+@functools.lru_cache(maxsize=1)
+def load_table() -> Dict[str, Dict[str, Any]]:
+    with open(TABLE_PATH, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _scopes(spec: ModelSpec) -> Dict[str, Set[str]]:
+    """Layer names per scope: "" for the top level, "path/" for each nested model."""
+    scopes: Dict[str, Set[str]] = {"": set()}
+    for layer in spec.layers.values():
+        prefix = (layer.parent + "/") if layer.parent else ""
+        scopes.setdefault(prefix, set()).add(layer.name)
+    return scopes
+
+
+def _match(names: Set[str], table: Dict[str, Dict[str, Any]]) -> Optional[str]:
+    found = [arch for arch, row in table.items() if set(row["anchors"]) <= names]
+    return max(found, key=lambda a: table[a]["layers"]) if found else None
+
+
+def find_backbones(spec: ModelSpec) -> List[Backbone]:
+    table = load_table()
+    result = []
+    for prefix, names in _scopes(spec).items():
+        arch = _match(names, table)
+        if arch is None:
+            continue
+        row = table[arch]
+        top = _first_node(spec, prefix + row["top"])
+        if top is None:
+            continue
+        classifier = _first_node(spec, prefix + "predictions") if "predictions" in names else None
+        members = _members(spec, prefix, top, classifier)
+        result.append(Backbone(arch, prefix, top.key, frozenset(members), classifier.key if classifier else None))
+    return result
+
+
+def _first_node(spec: ModelSpec, path: str) -> Optional[Node]:
+    for node in spec.nodes.values():
+        if node.layer.path == path:
+            return node
+    return None
+
+
+def _members(spec: ModelSpec, prefix: str, top: Node, classifier: Optional[Node]) -> Set[str]:
+    if prefix:
+        return {k for k, n in spec.nodes.items() if n.layer.path.startswith(prefix)}
+    members = {top.key} | {n.key for n in spec.upstream(top.key) if not n.model_input}
+    if classifier is not None:
+        members |= {classifier.key} | {n.key for n in spec.upstream(classifier.key) if not n.model_input}
+    return members
+
+
+def generate_table() -> Dict[str, Dict[str, Any]]:  # pragma: no cover - exercised by the freshness test
+    """Build every ``keras.applications`` architecture (weights=None) and sample its fixed names."""
+    import inspect
+
+    import keras
+
+    table = {}
+    for module_name in sorted(dir(keras.applications)):
+        module = getattr(keras.applications, module_name)
+        if not inspect.ismodule(module):
+            continue
+        for arch in sorted(dir(module)):
+            builder = getattr(module, arch)
+            if arch[:1].isupper() and callable(builder) and not inspect.isclass(builder):
+                table[arch] = _row(builder)
+    return dict(sorted(table.items()))
+
+
+def _row(builder) -> Dict[str, Any]:  # pragma: no cover
+    first = [layer.name for layer in _build(builder).layers]
+    second = {layer.name for layer in _build(builder).layers}  # auto-named layers get new names
+    fixed = [n for n in first[1:] if n in second]
+    step = max(1, len(fixed) // ANCHORS_PER_ARCH)
+    anchors = sorted(set(fixed[::step][:ANCHORS_PER_ARCH]) | {fixed[0], fixed[-1]})
+    return {"layers": len(first), "top": fixed[-1], "anchors": anchors}
+
+
+def _build(builder):  # pragma: no cover
+    try:
+        return builder(weights=None, include_top=False)
+    except ValueError:
+        return builder(weights=None, include_top=False, input_shape=(224, 224, 3))

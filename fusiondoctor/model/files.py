@@ -1,0 +1,169 @@
+"""Read saved Keras model files without Keras: ``.keras`` zips, ``.h5`` files and bare config JSON.
+
+Only the model config, the compile/training config and version metadata are read; weights stay on
+disk (a static check of an 85 MB file reads a few kilobytes). Files are opened read-only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from ..errors import InputError
+
+#: Largest config JSON that will be parsed (uncompressed bytes).
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_ZIP_SIGNATURE = b"PK\x03\x04"
+
+
+@dataclass
+class RawModel:
+    """The dictionaries a saved model holds, before normalization."""
+
+    config: Dict[str, Any]  # {"class_name": ..., "config": {...}, ...}
+    compile: Optional[Dict[str, Any]]  # Keras 3 compile_config or Keras 2 training_config
+    keras_version: Optional[str]
+    backend: Optional[str]
+    source: str
+    format: str  # "keras", "h5", "json", "live"
+    weights_file: Optional[str] = None
+
+
+def read_model_file(path: os.PathLike) -> RawModel:
+    """Read a model file by content (not by suffix); raises InputError with a one-line reason."""
+    source = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise InputError(source, "no such file")
+    if p.is_dir():
+        if (p / "saved_model.pb").exists():
+            raise InputError(source, "TensorFlow SavedModel directories are not supported; save as .keras or .h5")
+        raise InputError(source, "is a directory, not a model file")
+    try:
+        with open(p, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
+    if head.startswith(_ZIP_SIGNATURE):
+        return _read_keras_zip(p, source)
+    if head == _HDF5_SIGNATURE or p.suffix.lower() in (".h5", ".hdf5"):
+        return _read_h5(p, source)
+    return _read_json_file(p, source)
+
+
+def _parse_json(data: bytes, source: str, what: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(source, f"{what} is not valid JSON ({type(exc).__name__})") from None
+
+
+def _read_keras_zip(p: Path, source: str) -> RawModel:
+    try:
+        with zipfile.ZipFile(p) as archive:
+            names = set(archive.namelist())
+            if "config.json" not in names:
+                raise InputError(source, "zip archive without config.json: not a .keras model")
+            info = archive.getinfo("config.json")
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise InputError(source, f"config.json is {info.file_size} bytes (limit {MAX_CONFIG_BYTES})")
+            config = _parse_json(_read_member(archive, "config.json"), source, "config.json")
+            metadata: Dict[str, Any] = {}
+            if "metadata.json" in names and archive.getinfo("metadata.json").file_size < 1 << 20:
+                metadata = _parse_json(_read_member(archive, "metadata.json"), source, "metadata.json") or {}
+    except zipfile.BadZipFile as exc:
+        raise InputError(source, f"corrupt or truncated .keras archive ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise InputError(source, f"corrupt or truncated .keras archive ({type(exc).__name__})") from None
+    if not isinstance(config, dict):
+        raise InputError(source, "config.json does not hold a model config")
+    compile_config = config.get("compile_config") if isinstance(config.get("compile_config"), dict) else None
+    return RawModel(
+        config=config,
+        compile=compile_config or None,
+        keras_version=_str_or_none(metadata.get("keras_version") if isinstance(metadata, dict) else None),
+        backend=None,
+        source=source,
+        format="keras",
+        weights_file="model.weights.h5" if "model.weights.h5" in names else None,
+    )
+
+
+def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
+    with archive.open(name) as member:
+        data = member.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise InputError(archive.filename or "?", f"{name} expands beyond {MAX_CONFIG_BYTES} bytes")
+    return data
+
+
+def _attr_text(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _str_or_none(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) else None
+
+
+def _read_h5(p: Path, source: str) -> RawModel:
+    import h5py  # lazy: only h5 files need it
+
+    try:
+        with h5py.File(p, "r") as handle:
+            attrs = handle.attrs
+            model_config = _attr_text(attrs.get("model_config"))
+            training_config = _attr_text(attrs.get("training_config"))
+            keras_version = _attr_text(attrs.get("keras_version"))
+            backend = _attr_text(attrs.get("backend"))
+            has_weights = "model_weights" in handle or "layer_names" in attrs
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise InputError(source, f"not a readable HDF5 file ({_short(exc)})") from None
+    if not model_config:
+        what = "a weights-only HDF5 file (saved with save_weights)" if has_weights else "an HDF5 file without a model"
+        raise InputError(source, f"{what}: no model config to check; save the whole model with model.save()")
+    if len(model_config) > MAX_CONFIG_BYTES:
+        raise InputError(source, f"model config is {len(model_config)} bytes (limit {MAX_CONFIG_BYTES})")
+    config = _parse_json(model_config.encode("utf-8"), source, "model_config")
+    compile_config = _parse_json(training_config.encode("utf-8"), source, "training_config") if training_config else None
+    if not isinstance(config, dict):
+        raise InputError(source, "model_config does not hold a model config")
+    return RawModel(config, compile_config if isinstance(compile_config, dict) else None, keras_version, backend,
+                    source, "h5", weights_file=source if has_weights else None)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:160]
+
+
+def _read_json_file(p: Path, source: str) -> RawModel:
+    size = p.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise InputError(source, f"file is {size} bytes; too large for a model config (limit {MAX_CONFIG_BYTES})")
+    with open(p, "rb") as handle:
+        data = handle.read()
+    if not data.strip():
+        raise InputError(source, "empty file")
+    if not data.lstrip()[:1] in (b"{",):
+        raise InputError(source, "not a Keras model: expected a .keras zip, an HDF5 .h5 file or a JSON model config")
+    config = _parse_json(data, source, "file")
+    if not isinstance(config, dict):
+        raise InputError(source, "JSON file does not hold a model config")
+    compile_config = config.get("compile_config") or config.get("training_config")
+    return RawModel(
+        config=config,
+        compile=compile_config if isinstance(compile_config, dict) and compile_config else None,
+        keras_version=_str_or_none(config.get("keras_version")),
+        backend=_str_or_none(config.get("backend")),
+        source=source,
+        format="json",
+    )

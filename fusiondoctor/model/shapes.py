@@ -1,0 +1,262 @@
+"""Output-shape inference for common Keras layers, from configs alone.
+
+Keras 3 configs record the shape of every tensor passed between layers, and those recorded shapes
+win; Keras 2 configs record none, so shapes are inferred here. Unknown layers give None (unknown),
+never a guess.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import vocab
+
+Shape = Tuple[Optional[int], ...]
+
+
+def as_shape(value: Any) -> Optional[Shape]:
+    """A JSON list like ``[null, 224, 224, 3]`` as a tuple; None if it is not a shape."""
+    if isinstance(value, (list, tuple)) and value and all(v is None or isinstance(v, int) for v in value):
+        if all(v is None or 0 <= v < 2**40 for v in value):
+            return tuple(value)
+    return None
+
+
+def input_layer_shape(config: Dict[str, Any]) -> Optional[Shape]:
+    shape = as_shape(config.get("batch_shape")) or as_shape(config.get("batch_input_shape"))
+    if shape is None and as_shape(config.get("shape")) is not None:
+        shape = (None, *config["shape"])
+    return shape
+
+
+def _tuple(value: Any, rank: int) -> Optional[Tuple[int, ...]]:
+    if isinstance(value, int):
+        return (value,) * rank
+    if isinstance(value, (list, tuple)) and len(value) == rank and all(isinstance(v, int) for v in value):
+        return tuple(value)
+    return None
+
+
+def _conv_length(length: Optional[int], kernel: int, stride: int, padding: str, dilation: int = 1) -> Optional[int]:
+    if length is None:
+        return None
+    if padding == "same":
+        return math.ceil(length / stride)
+    if padding == "causal":
+        return math.ceil(length / stride)
+    effective = (kernel - 1) * dilation + 1
+    return max(0, (length - effective) // stride + 1)
+
+
+def _spatial(shape: Shape, rank: int, channels_last: bool) -> Tuple[Optional[int], ...]:
+    return shape[1 : 1 + rank] if channels_last else shape[2 : 2 + rank]
+
+
+def _with_spatial(shape: Shape, spatial: Sequence[Optional[int]], channels: Optional[int], channels_last: bool) -> Shape:
+    if channels_last:
+        return (shape[0], *spatial, channels)
+    return (shape[0], channels, *spatial)
+
+
+def _conv(config: Dict[str, Any], shape: Shape, rank: int, channels: Optional[int]) -> Optional[Shape]:
+    if len(shape) != rank + 2:
+        return None
+    channels_last = config.get("data_format", "channels_last") != "channels_first"
+    kernel = _tuple(config.get("kernel_size", config.get("pool_size", 1)), rank)
+    strides = _tuple(config.get("strides") or config.get("pool_size") or 1, rank)
+    dilation = _tuple(config.get("dilation_rate", 1), rank) or (1,) * rank
+    if kernel is None or strides is None:
+        return None
+    padding = str(config.get("padding", "valid")).lower()
+    spatial = [_conv_length(n, k, s, padding, d) for n, k, s, d in zip(_spatial(shape, rank, channels_last), kernel, strides, dilation)]
+    if channels is None:
+        channels = shape[-1] if channels_last else shape[1]
+    return _with_spatial(shape, spatial, channels, channels_last)
+
+
+def _rank_of(class_name: str) -> int:
+    for rank in (1, 2, 3):
+        if class_name.endswith(f"{rank}D"):
+            return rank
+    return 0
+
+
+def _conv_layer(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    rank = _rank_of(class_name)
+    if "Transpose" in class_name:
+        return None
+    if class_name.startswith("Depthwise"):
+        channels_last = config.get("data_format", "channels_last") != "channels_first"
+        in_channels = shape[-1] if channels_last else shape[1]
+        mult = config.get("depth_multiplier", 1)
+        channels = in_channels * mult if isinstance(in_channels, int) and isinstance(mult, int) else None
+        return _conv(config, shape, rank, channels)
+    return _conv(config, shape, rank, config.get("filters"))
+
+
+def _pooling(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    rank = _rank_of(class_name)
+    channels_last = config.get("data_format", "channels_last") != "channels_first"
+    if class_name.startswith("Global"):
+        if len(shape) != rank + 2:
+            return None
+        channels = shape[-1] if channels_last else shape[1]
+        if config.get("keepdims"):
+            return _with_spatial(shape, [1] * rank, channels, channels_last)
+        return (shape[0], channels)
+    pool = config.get("pool_size", 2)
+    pooled = dict(config, kernel_size=pool, strides=config.get("strides") or pool)
+    return _conv(pooled, shape, rank, None)
+
+
+def _dense(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    units = config.get("units")
+    return (*shape[:-1], units) if isinstance(units, int) else None
+
+
+def _flatten(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    rest = shape[1:]
+    if any(d is None for d in rest):
+        return (shape[0], None)
+    total = 1
+    for dim in rest:
+        total *= dim
+    return (shape[0], total)
+
+
+def _reshape(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    target = config.get("target_shape")
+    if not isinstance(target, (list, tuple)) or not all(isinstance(d, int) for d in target):
+        return None
+    target = list(target)
+    if -1 in target:
+        known = _flatten({}, shape)[1]
+        rest = 1
+        for d in target:
+            if d != -1:
+                rest *= d
+        target[target.index(-1)] = known // rest if known is not None and rest else None
+    return (shape[0], *target)
+
+
+def _recurrent(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    units = config.get("units")
+    if not isinstance(units, int) or len(shape) != 3:
+        return None
+    if config.get("return_sequences"):
+        return (shape[0], shape[1], units)
+    return (shape[0], units)
+
+
+def _bidirectional(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    inner = config.get("layer", {})
+    inner_shape = _recurrent((inner or {}).get("config", {}), shape)
+    if inner_shape is None:
+        return None
+    mode = config.get("merge_mode", "concat")
+    if mode == "concat" and isinstance(inner_shape[-1], int):
+        return (*inner_shape[:-1], inner_shape[-1] * 2)
+    return inner_shape if mode in ("sum", "ave", "mul") else None
+
+
+def _time_distributed(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    inner = config.get("layer") or {}
+    if not isinstance(inner, dict) or len(shape) < 3:
+        return None
+    inner_shape = infer(str(inner.get("class_name", "")), inner.get("config") or {}, [(shape[0], *shape[2:])])
+    return (shape[0], shape[1], *inner_shape[1:]) if inner_shape else None
+
+
+def _embedding(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    dim = config.get("output_dim")
+    return (*shape, dim) if isinstance(dim, int) else None
+
+
+def _concatenate(config: Dict[str, Any], shapes: List[Shape]) -> Optional[Shape]:
+    axis = config.get("axis", -1)
+    rank = len(shapes[0])
+    if not isinstance(axis, int) or any(len(s) != rank for s in shapes) or not -rank <= axis < rank:
+        return None
+    axis %= rank
+    sizes = [s[axis] for s in shapes]
+    total = sum(sizes) if all(isinstance(d, int) for d in sizes) else None
+    out = list(shapes[0])
+    out[axis] = total
+    return tuple(out)
+
+
+def _elementwise(config: Dict[str, Any], shapes: List[Shape]) -> Optional[Shape]:
+    return max(shapes, key=len)
+
+
+def _repeat(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    n = config.get("n")
+    return (shape[0], n, *shape[1:]) if isinstance(n, int) else None
+
+
+def _padding(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+    rank = _rank_of(class_name)
+    amount = config.get("padding" if class_name.startswith("Zero") else "cropping", 1)
+    sign = 1 if class_name.startswith("Zero") else -1
+    if isinstance(amount, int):
+        pairs = [(amount, amount)] * rank
+    elif isinstance(amount, (list, tuple)) and len(amount) == rank:
+        pairs = [(a, a) if isinstance(a, int) else tuple(a) for a in amount]
+    elif rank == 1 and isinstance(amount, (list, tuple)) and len(amount) == 2:
+        pairs = [tuple(amount)]
+    else:
+        return None
+    channels_last = config.get("data_format", "channels_last") != "channels_first"
+    spatial = [None if n is None else n + sign * (a + b) for n, (a, b) in zip(_spatial(shape, rank, channels_last), pairs)]
+    channels = shape[-1] if channels_last else shape[1]
+    return _with_spatial(shape, spatial, channels, channels_last)
+
+
+_SINGLE: Dict[str, Callable[[Dict[str, Any], Shape], Optional[Shape]]] = {
+    "Dense": _dense,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "LSTM": _recurrent,
+    "GRU": _recurrent,
+    "SimpleRNN": _recurrent,
+    "CuDNNLSTM": _recurrent,
+    "CuDNNGRU": _recurrent,
+    "Bidirectional": _bidirectional,
+    "TimeDistributed": _time_distributed,
+    "Embedding": _embedding,
+    "RepeatVector": _repeat,
+}
+_SHAPE_KEEPING = (
+    vocab.NORMALIZATION_CLASSES
+    | set(vocab.ACTIVATION_LAYERS)
+    | {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "GaussianNoise",
+       "AlphaDropout", "ActivityRegularization", "Identity", "Masking", "Rescaling", "LayerScale", "StochasticDepth",
+       "RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast", "RandomTranslation", "InputLayer"}
+)
+
+
+def infer(class_name: str, config: Dict[str, Any], input_shapes: List[Optional[Shape]]) -> Optional[Shape]:
+    """The output shape of one call, or None when it cannot be known from the config."""
+    if not input_shapes or any(s is None for s in input_shapes):
+        return None
+    shapes = [tuple(s) for s in input_shapes if s is not None]
+    if class_name == "Concatenate":
+        return _concatenate(config, shapes)
+    if class_name in vocab.MERGE_CLASSES and class_name != "Dot":
+        return _elementwise(config, shapes)
+    if len(shapes) != 1:
+        return None
+    shape = shapes[0]
+    if class_name in _SHAPE_KEEPING:
+        return shape
+    if class_name in _SINGLE:
+        return _SINGLE[class_name](config, shape)
+    if class_name in vocab.POOLING_CLASSES:
+        return _pooling(class_name, config, shape)
+    is_conv = class_name.startswith(("Conv", "SeparableConv", "DepthwiseConv")) and not class_name.startswith("ConvLSTM")
+    if is_conv and _rank_of(class_name):
+        return _conv_layer(class_name, config, shape)
+    if class_name.startswith(("ZeroPadding", "Cropping")):
+        return _padding(class_name, config, shape)
+    return None

@@ -1,0 +1,237 @@
+"""ModelSpec: a Keras-free, dialect-free view of a model that rules read.
+
+Nested models are expanded into one graph of *nodes* (one node per layer call), so a branch can be
+followed from a model input through a nested backbone to a merge. Layer paths name nested layers
+as ``outer/inner`` (``vgg16/block5_pool``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
+
+from . import vocab
+
+Shape = Tuple[Optional[int], ...]
+
+
+@dataclass
+class LayerSpec:
+    path: str
+    name: str
+    class_name: str
+    config: Dict[str, Any]
+    trainable: bool
+    parent: Optional[str] = None
+    module: Optional[str] = None
+    call_kwargs: List[Dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def is_model(self) -> bool:
+        return self.class_name in vocab.MODEL_CLASSES or "layers" in self.config and isinstance(self.config.get("layers"), list)
+
+    @property
+    def is_known(self) -> bool:
+        return vocab.is_known_layer(self.class_name)
+
+    @property
+    def inner(self) -> Tuple[str, Dict[str, Any]]:
+        """(class_name, config) of the layer a wrapper applies; the layer itself otherwise."""
+        if self.class_name in vocab.WRAPPER_CLASSES:
+            inner = self.config.get("layer") or self.config.get("forward_layer") or {}
+            if isinstance(inner, dict):
+                return str(inner.get("class_name", "")), inner.get("config") or {}
+        return self.class_name, self.config
+
+    @property
+    def activation(self) -> Optional[str]:
+        """The activation this layer applies: a name, ``custom:<name>``, or None if it applies none."""
+        class_name, config = self.inner
+        if class_name in vocab.ACTIVATION_LAYERS:
+            fixed = vocab.ACTIVATION_LAYERS[class_name]
+            return fixed or vocab.activation_name(config.get("activation"))
+        if "activation" in config:
+            return vocab.activation_name(config.get("activation")) or "linear"
+        return None
+
+    @property
+    def units(self) -> Optional[int]:
+        _, config = self.inner
+        value = config.get("units", config.get("filters"))
+        return value if isinstance(value, int) else None
+
+
+@dataclass
+class Node:
+    """One call of a layer. ``inputs`` are node keys; ``training`` is the innermost explicit
+    ``training=`` of this call or of an enclosing nested-model call."""
+
+    key: str
+    layer: LayerSpec
+    call: int
+    inputs: Tuple[str, ...] = ()
+    kwargs: Dict[str, Any] = field(default_factory=dict)
+    training: Optional[bool] = None
+    output_shape: Optional[Shape] = None
+    model_input: bool = False
+
+    @property
+    def width(self) -> Optional[int]:
+        shape = self.output_shape
+        return shape[-1] if shape and isinstance(shape[-1], int) else None
+
+    @property
+    def features(self) -> Optional[int]:
+        """Number of features per sample (product of the non-batch dimensions), if known."""
+        shape = self.output_shape
+        if not shape or len(shape) < 2 or any(not isinstance(d, int) for d in shape[1:]):
+            return None
+        total = 1
+        for dim in shape[1:]:
+            total *= dim
+        return total
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    name: str
+    family: Optional[str]  # vocab.BINARY / CATEGORICAL / SPARSE / OTHER, None = custom
+    from_logits: bool = False
+    raw: Any = None
+
+    @property
+    def is_known(self) -> bool:
+        return self.family is not None
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str  # as the user named it (``accuracy``, ``auc``)
+    resolved: Optional[str] = None  # what Keras computes (``binary_accuracy``), when known
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    class_name: str
+    learning_rate: Optional[float]
+    schedule: Optional[str] = None
+    raw: Any = None
+
+
+@dataclass
+class OutputSpec:
+    name: str
+    key: str
+    loss: Optional[LossSpec] = None
+    metrics: Tuple[MetricSpec, ...] = ()
+
+
+@dataclass
+class CompileSpec:
+    optimizer: Optional[OptimizerSpec]
+    raw: Dict[str, Any]
+
+
+@dataclass
+class ModelSpec:
+    name: str
+    class_name: str
+    source: str
+    format: str
+    keras_version: Optional[str]
+    keras_major: int
+    backend: Optional[str]
+    layers: Dict[str, LayerSpec]
+    nodes: Dict[str, Node]
+    inputs: Tuple[str, ...]
+    outputs: Tuple[OutputSpec, ...]
+    compile: Optional[CompileSpec] = None
+    _consumers: Optional[Dict[str, List[str]]] = field(default=None, repr=False)
+    _ancestry: Dict[str, FrozenSet[str]] = field(default_factory=dict, repr=False)
+
+    # ---- graph navigation --------------------------------------------------------------------
+
+    def node(self, key: str) -> Node:
+        return self.nodes[key]
+
+    def consumers(self, key: str) -> List[str]:
+        if self._consumers is None:
+            table: Dict[str, List[str]] = {k: [] for k in self.nodes}
+            for node in self.nodes.values():
+                for src in node.inputs:
+                    table.setdefault(src, []).append(node.key)
+            self._consumers = table
+        return self._consumers.get(key, [])
+
+    def upstream(self, key: str) -> Iterator[Node]:
+        """Every node that feeds ``key``, nearest first (breadth-first), without ``key`` itself."""
+        seen = {key}
+        queue = deque(self.nodes[key].inputs)
+        while queue:
+            current = queue.popleft()
+            if current in seen or current not in self.nodes:
+                continue
+            seen.add(current)
+            yield self.nodes[current]
+            queue.extend(self.nodes[current].inputs)
+
+    def input_ancestry(self, key: str) -> FrozenSet[str]:
+        """Names of the model inputs that ``key`` depends on."""
+        if key not in self._ancestry:
+            node = self.nodes[key]
+            found = {node.layer.name} if node.model_input else set()
+            found.update(n.layer.name for n in self.upstream(key) if n.model_input)
+            self._ancestry[key] = frozenset(found)
+        return self._ancestry[key]
+
+    def output_nodes(self) -> List[Node]:
+        return [self.nodes[o.key] for o in self.outputs]
+
+    def nodes_of(self, *class_names: str) -> List[Node]:
+        return [n for n in self.nodes.values() if n.layer.class_name in class_names]
+
+    def skip_back(self, key: str, through: FrozenSet[str]) -> Node:
+        """Walk upstream from ``key`` while the node is a single-input layer of a class in ``through``."""
+        node = self.nodes[key]
+        while node.layer.class_name in through and len(node.inputs) == 1 and node.inputs[0] in self.nodes:
+            node = self.nodes[node.inputs[0]]
+        return node
+
+    def probability_source(self, key: str) -> Node:
+        """The node whose activation decides what ``key`` outputs, skipping shape-only layers."""
+        return self.skip_back(key, vocab.PASS_THROUGH_CLASSES - {"InputLayer"})
+
+    def layer_paths(self) -> List[str]:
+        return list(self.layers)
+
+    def summary(self) -> Dict[str, Any]:
+        return {
+            "name": self.name,
+            "class_name": self.class_name,
+            "keras_version": self.keras_version,
+            "dialect": f"keras{self.keras_major}",
+            "layers": len(self.layers),
+            "inputs": [self.nodes[k].layer.name for k in self.inputs],
+            "outputs": [o.name for o in self.outputs],
+            "compiled": self.compile is not None,
+        }
+
+
+def trace_branch(spec: ModelSpec, key: str) -> List[Node]:
+    """The chain of nodes behind ``key`` back to a model input or a node with several inputs,
+    ordered from the far end to ``key``."""
+    chain = [spec.nodes[key]]
+    node = chain[0]
+    seen = {node.key}
+    while len(node.inputs) == 1 and node.inputs[0] in spec.nodes and not node.model_input:
+        node = spec.nodes[node.inputs[0]]
+        if node.key in seen:
+            break
+        seen.add(node.key)
+        chain.append(node)
+    return list(reversed(chain))
+
+
+def shapes_equal(a: Optional[Sequence], b: Optional[Sequence]) -> bool:
+    return a is not None and b is not None and tuple(a) == tuple(b)

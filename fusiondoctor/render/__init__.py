@@ -1,0 +1,19 @@
+"""Renderers: pure functions from a Report to text. None computes findings or mutates the report."""
+
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+from ..types import Report
+from . import json_report, text
+
+RENDERERS: Dict[str, Callable[..., str]] = {"text": text.render, "json": json_report.render}
+SUFFIXES = {".txt": "text", ".json": "json"}
+
+
+def render(report: Report, fmt: str = "text", **options) -> str:
+    try:
+        renderer = RENDERERS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(RENDERERS)})") from None
+    return renderer(report, **options)

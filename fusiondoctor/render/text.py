@@ -1,0 +1,89 @@
+"""The report for people: one block per finding (code, layer, evidence, fix), then a summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import List
+
+from ..engine import describe_missing
+from ..types import Finding, Report, Severity
+
+
+def _where(finding: Finding) -> str:
+    loc = finding.location
+    parts = []
+    if loc.layer:
+        parts.append(f"layer '{loc.layer}'")
+    if loc.output and loc.output != loc.layer:
+        parts.append(f"output '{loc.output}'")
+    if loc.metric:
+        parts.append(f"metric '{loc.metric}'")
+    if loc.epoch is not None:
+        parts.append(f"epoch {loc.epoch}")
+    return " at " + ", ".join(parts) if parts else ""
+
+
+def _format_value(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def finding_block(finding: Finding) -> List[str]:
+    lines = [f"{finding.subject}: {finding.code} {finding.name} [{finding.severity.label}]{_where(finding)}",
+             f"  {finding.message}"]
+    evidence = [f"{k}={_format_value(v)}" for k, v in finding.evidence.items() if v is not None]
+    if evidence:
+        lines.append("  evidence: " + "  ".join(evidence))
+    if finding.fix:
+        trial = "  (trial it: fusiondoctor fix)" if finding.fix.patch else ""
+        lines.append(f"  fix: {finding.fix.title}{trial}")
+        for snippet_line in finding.fix.snippet.splitlines():
+            lines.append(f"      {snippet_line}")
+    lines.append(f"  docs: fusiondoctor explain {finding.code}")
+    return lines
+
+
+def summary_line(report: Report) -> str:
+    counts = Counter(f.severity for f in report.findings)
+    subjects = len(set(report.subjects))
+    noun = "subject" if subjects == 1 else "subjects"
+    if not report.findings:
+        head = f"No findings in {subjects} {noun}."
+    else:
+        parts = ", ".join(f"{counts[s]} {s.label}{'s' if counts[s] != 1 and s != Severity.INFO else ''}"
+                          for s in sorted(counts, reverse=True))
+        head = f"Found {len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} ({parts}) in {subjects} {noun}."
+    return head
+
+
+def _skipped_line(report: Report) -> str:
+    if not report.skipped:
+        return ""
+    missing = Counter(m for s in report.skipped for m in s.missing)
+    reasons = "; ".join(f"{n} need {describe_missing(m)}" for m, n in missing.most_common())
+    return f"{len(report.skipped)} rule runs skipped: {reasons}."
+
+
+def render(report: Report, verbose: bool = False) -> str:
+    lines: List[str] = []
+    for finding in report.findings:
+        lines.extend(finding_block(finding))
+        lines.append("")
+    for error in report.errors:
+        lines.append(f"{error.subject}: {error.code} {error.name} crashed: {error.exc_type}: {error.message}")
+        lines.append(f"  the diagnosis is incomplete; skip the rule with --ignore {error.code} and please report the crash")
+        if verbose:
+            lines.extend("    " + line for line in error.traceback.splitlines())
+        lines.append("")
+    if report.unexamined:
+        lines.append("Not inspected:")
+        for item in report.unexamined:
+            where = item.location.layer or item.location.output or ""
+            lines.append(f"  {item.subject}: {where + ': ' if where else ''}{item.reason}")
+        lines.append("")
+    lines.append(summary_line(report))
+    skipped = _skipped_line(report)
+    if skipped:
+        lines.append(skipped)
+    return "\n".join(lines) + "\n"

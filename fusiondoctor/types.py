@@ -1,0 +1,213 @@
+"""Plain, frozen data types shared by the engine, the rules and the renderers.
+
+Nothing here knows about Keras, files or presentation.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Tuple, Union
+
+JSONValue = Union[str, int, float, bool, None]
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ordered so that ``--fail-on`` is a comparison."""
+
+    INFO = 10
+    WARNING = 20
+    ERROR = 30
+
+    @classmethod
+    def parse(cls, text: Union[str, "Severity"]) -> "Severity":
+        if isinstance(text, Severity):
+            return text
+        try:
+            return cls[str(text).strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points: a file, a layer path, a model output, a metric or an epoch."""
+
+    artifact: Optional[str] = None
+    layer: Optional[str] = None
+    output: Optional[str] = None
+    metric: Optional[str] = None
+    epoch: Optional[int] = None
+
+    def with_artifact(self, artifact: Optional[str]) -> "Location":
+        if self.artifact or not artifact:
+            return self
+        return Location(artifact, self.layer, self.output, self.metric, self.epoch)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class PatchOp:
+    """One semantic edit of a model, independent of the Keras config dialect.
+
+    ``target`` is ``"layer"`` (``name`` is a layer path), ``"loss"`` or ``"metrics"`` (``name`` is an
+    output name or None for all outputs), ``"optimizer"``, or ``"graph"`` (structural edits such as
+    inserting a normalization layer before a merge; ``key`` names the edit).
+    """
+
+    target: str
+    name: Optional[str]
+    key: str
+    value: Any = None
+
+    def as_dict(self) -> dict:
+        return {"target": self.target, "name": self.name, "key": self.key, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A proposed remedy: a title, a code snippet, and a semantic patch when one exists."""
+
+    title: str
+    snippet: str = ""
+    patch: Tuple[PatchOp, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"title": self.title, "snippet": self.snippet, "patch": [p.as_dict() for p in self.patch]}
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """What a rule yields. The engine stamps the rule's code, name and severity on it.
+
+    ``severity`` overrides the rule's default for this one symptom (e.g. a milder case of the same
+    mistake).
+    """
+
+    message: str
+    location: Location = field(default_factory=Location)
+    evidence: Mapping[str, JSONValue] = field(default_factory=dict)
+    fix: Optional[Fix] = None
+    severity: Optional[Severity] = None
+
+
+@dataclass(frozen=True)
+class NotInspected:
+    """What a rule yields for a part it cannot judge (a custom layer, an unknown loss)."""
+
+    reason: str
+    location: Location = field(default_factory=Location)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    location: Location
+    evidence: Mapping[str, JSONValue]
+    fix: Optional[Fix]
+    subject: str
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.label,
+            "message": self.message,
+            "subject": self.subject,
+            "location": self.location.as_dict(),
+            "evidence": dict(self.evidence),
+            "fix": self.fix.as_dict() if self.fix else None,
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A rule that did not run because an input it needs was not given."""
+
+    code: str
+    name: str
+    missing: Tuple[str, ...]
+    subject: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "missing": list(self.missing), "subject": self.subject}
+
+
+@dataclass(frozen=True)
+class Unexamined:
+    """A part of the subject that a rule could not judge; the engine's record of a NotInspected."""
+
+    code: str
+    reason: str
+    location: Location
+    subject: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "reason": self.reason, "location": self.location.as_dict(), "subject": self.subject}
+
+
+@dataclass(frozen=True)
+class RuleError:
+    """A rule that crashed. The diagnosis is incomplete, so the exit code is 2."""
+
+    code: str
+    name: str
+    exc_type: str
+    message: str
+    traceback: str
+    subject: str
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "exc_type": self.exc_type,
+            "message": self.message,
+            "subject": self.subject,
+            "traceback": self.traceback,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of a diagnosis of one or more subjects."""
+
+    subjects: Tuple[str, ...] = ()
+    findings: Tuple[Finding, ...] = ()
+    skipped: Tuple[Skipped, ...] = ()
+    unexamined: Tuple[Unexamined, ...] = ()
+    errors: Tuple[RuleError, ...] = ()
+
+    def codes(self) -> list:
+        """The codes found, sorted and without repeats."""
+        return sorted({f.code for f in self.findings})
+
+    def worst(self) -> Optional[Severity]:
+        return max((f.severity for f in self.findings), default=None)
+
+    def failed(self, fail_on: Severity) -> bool:
+        return any(f.severity >= fail_on for f in self.findings)
+
+    def exit_code(self, fail_on: Severity) -> int:
+        if self.errors:
+            return 2
+        return 1 if self.failed(fail_on) else 0
+
+    def merged(self, other: "Report") -> "Report":
+        return Report(
+            self.subjects + other.subjects,
+            self.findings + other.findings,
+            self.skipped + other.skipped,
+            self.unexamined + other.unexamined,
+            self.errors + other.errors,
+        )

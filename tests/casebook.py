@@ -1,0 +1,86 @@
+"""Load the casebook in ``checks/``: one folder per rule or seed story, with bad.py / good.py.
+
+Each ``bad.py`` / ``good.py`` defines ``build(keras)``, which builds and compiles a model with the
+module it is given (``keras`` for Keras 3, ``tf_keras`` for Keras 2), so one source yields files of
+both generations. ``case.toml`` holds the expectations:
+
+    rule = "FD101"                 # or story = "seed-000" for seed folders
+    keras2 = true                  # tf_keras can build it (Keras 2 .h5 files are tested too)
+    [bad]
+    expect = ["FD101"]             # the exact set of finding codes, in every dialect
+    expect_keras2 = ["FD101"]      # optional: where tf_keras semantics differ
+    not_inspected = ["custom"]     # optional: substrings that must appear in the not-inspected list
+    [good]
+    expect = []
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CHECKS = Path(__file__).resolve().parent.parent / "checks"
+VARIANTS = ("bad", "good")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    codes: List[str]
+    codes_keras2: List[str]
+    not_inspected: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Case:
+    folder: Path
+    rule: Optional[str]
+    story: Optional[str]
+    keras2: bool
+    slow: bool
+    expectations: Dict[str, Expectation]
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    def builder(self, variant: str) -> Callable:
+        path = self.folder / f"{variant}.py"
+        module_name = f"_casebook_{self.name.replace('-', '_')}_{variant}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.build
+
+
+def _expectation(table: dict) -> Expectation:
+    codes = sorted(table.get("expect", []))
+    return Expectation(codes, sorted(table.get("expect_keras2", codes)), list(table.get("not_inspected", [])))
+
+
+def load_case(folder: Path) -> Case:
+    with open(folder / "case.toml", "rb") as handle:
+        data = tomllib.load(handle)
+    expectations = {v: _expectation(data[v]) for v in VARIANTS if v in data}
+    return Case(folder, data.get("rule"), data.get("story"), bool(data.get("keras2", True)),
+                bool(data.get("slow", False)), expectations)
+
+
+def cases(slow: Optional[bool] = None) -> List[Case]:
+    """Every case folder, sorted by name; ``slow`` filters on the case's ``slow`` flag."""
+    found = [load_case(p) for p in sorted(CHECKS.iterdir()) if (p / "case.toml").is_file()]
+    return [c for c in found if slow is None or c.slow == slow]
+
+
+def get_case(name: str) -> Case:
+    for case in cases():
+        if case.name == name or case.name.startswith(name + "-"):
+            return case
+    raise KeyError(f"no case folder named {name!r} in {CHECKS}")
