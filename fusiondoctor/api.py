@@ -13,6 +13,7 @@ from .types import Report
 def check(
     model: Any = None,
     *,
+    history: Any = None,
     settings: Optional[Settings] = None,
     select: Optional[Iterable[str]] = None,
     extend_select: Iterable[str] = (),
@@ -20,7 +21,9 @@ def check(
     fail_on: Optional[str] = None,
     name: Optional[str] = None,
 ) -> Report:
-    """Diagnose a model (a ``.keras``/``.h5``/``.json`` path or a live ``keras.Model``).
+    """Diagnose a model (a ``.keras``/``.h5``/``.json`` path or a live ``keras.Model``) and/or its
+    training history (a ``keras.callbacks.History``, its ``.history`` dict, or a JSON, CSVLogger
+    CSV or TensorBoard log path).
 
     Settings come from ``settings`` or the nearest ``[tool.fusiondoctor]`` table; the keyword
     arguments override them the way the command-line flags do.
@@ -29,5 +32,5 @@ def check(
     active = base.with_overrides(
         tuple(select) if select is not None else None, tuple(extend_select), tuple(ignore), fail_on
     ).validate()
-    subject = make_subject(model, name)
+    subject = make_subject(model, name, history=history)
     return diagnose(subject, active)

@@ -34,8 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fusiondoctor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = commands.add_parser("check", help="diagnose model files (.keras, .h5, config .json)")
-    check.add_argument("paths", nargs="+", metavar="PATH", help="model files to check")
+    check = commands.add_parser("check", help="diagnose model files (.keras, .h5, config .json) and training histories")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="model files to check")
+    check.add_argument("--history", metavar="FILE", help="training history: History JSON, CSVLogger CSV or TensorBoard log dir")
     check.add_argument("--format", choices=sorted(RENDERERS), default=None, help="report format (default: text, or from --output's suffix)")
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     check.add_argument("--select", metavar="CODES", help="comma-separated rule codes, prefixes or names to run (replaces the configured set)")
@@ -66,21 +67,34 @@ def _report_format(args: argparse.Namespace) -> str:
     return "text"
 
 
+def _subjects(args: argparse.Namespace) -> List[tuple]:
+    """(model path, history path) pairs to diagnose."""
+    if not args.paths and not args.history:
+        raise FusionDoctorError("check needs a model PATH, a --history FILE, or both")
+    if args.history and len(args.paths) > 1:
+        raise FusionDoctorError("--history belongs to one model: give a single PATH with it")
+    if not args.paths:
+        return [(None, args.history)]
+    return [(path, args.history) for path in args.paths]
+
+
 def _check(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config, start=args.paths[0]).with_overrides(
+    pairs = _subjects(args)
+    start = pairs[0][0] or pairs[0][1]
+    settings = load_settings(args.config, start=start).with_overrides(
         _selectors(args.select), _selectors(args.extend_select) or (), _selectors(args.ignore) or (), args.fail_on
     ).validate()
     report = Report()
     unreadable = 0
-    for path in args.paths:
+    for model_path, history_path in pairs:
         try:
-            subject = make_subject(path)
+            subject = make_subject(model_path, history=history_path)
         except InputError as exc:
             _err(str(exc))
             unreadable += 1
             continue
         report = report.merged(diagnose(subject, settings))
-    if unreadable == len(args.paths):
+    if unreadable == len(pairs):
         return EXIT_ERROR
     _write(render(report, _report_format(args), verbose=args.verbose) if _report_format(args) == "text"
            else render(report, _report_format(args)), args.output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
@@ -34,11 +35,15 @@ class Subject:
 
 
 def _missing(rule: Rule, available: Dict[str, Any]) -> tuple:
-    return tuple(n for n in rule.needs if available.get(n) is None)
+    missing = tuple(n for n in rule.needs if available.get(n) is None)
+    if "compiled" in missing and available.get("model") is None:  # no model at all: say so once
+        missing = tuple("model" if n == "compiled" else n for n in missing)
+    return tuple(dict.fromkeys(missing))
 
 
 def _run_rule(rule: Rule, subject: Subject, available: Dict[str, Any], settings: Settings, out: "_Collector") -> None:
     kwargs = {n: available[n] for n in rule.needs}
+    kwargs.update({n: available[n] for n in rule.optional if available.get(n) is not None})
     if rule.takes_options:
         kwargs["options"] = settings.options_for(rule)
     try:
@@ -87,8 +92,27 @@ def diagnose(subject: Subject, settings: Optional[Settings] = None, rules: Optio
             out.skipped.append(Skipped(rule.code, rule.name, missing, subject.name))
             continue
         _run_rule(rule, subject, available, settings, out)
-    findings = sorted(out.findings, key=lambda f: (-f.severity, f.code, f.location.layer or "", f.location.epoch or 0))
+    findings = sorted(link(out.findings, {r.code: r for r in active}),
+                      key=lambda f: (-f.severity, f.code, f.location.layer or "", f.location.epoch or 0))
     return Report((subject.name,), tuple(findings), tuple(out.skipped), tuple(out.unexamined), tuple(out.errors))
+
+
+def link(findings: List[Finding], rules: Dict[str, Rule]) -> List[Finding]:
+    """Attach to each symptom the findings that explain it (rule.explained_by), or, when none
+    does, the rule's list of other possible causes."""
+    linked = []
+    for finding in findings:
+        rule = rules.get(finding.code)
+        if rule is None or not (rule.explained_by or rule.causes):
+            linked.append(finding)
+            continue
+        explaining = tuple(
+            f"{f.code} {f.name}" + (f" at layer '{f.location.layer}'" if f.location.layer else "")
+            for f in findings if f.code in rule.explained_by and f.subject == finding.subject
+        )
+        linked.append(dataclasses.replace(
+            finding, explained_by=tuple(dict.fromkeys(explaining)), other_causes=() if explaining else rule.causes))
+    return linked
 
 
 def describe_missing(name: str) -> str:

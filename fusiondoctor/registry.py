@@ -46,6 +46,9 @@ class Rule:
     options: Optional[type]
     doc: str
     takes_options: bool = False
+    optional: Tuple[str, ...] = ()
+    explained_by: Tuple[str, ...] = ()
+    causes: Tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -68,12 +71,26 @@ _RULES: Dict[str, Rule] = {}
 _LOADED = False
 
 
-def rule(code: str, name: str, severity: Severity, *, options: Optional[type] = None) -> Callable:
-    """Register a rule function under a stable code and kebab-case name."""
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    *,
+    options: Optional[type] = None,
+    explained_by: Tuple[str, ...] = (),
+    causes: Tuple[str, ...] = (),
+) -> Callable:
+    """Register a rule function under a stable code and kebab-case name.
+
+    Parameters without a default are required inputs; parameters defaulting to None are optional
+    inputs, passed when available. ``explained_by`` lists static rules whose findings explain this
+    rule's symptom (the report links them); ``causes`` lists what else could cause it.
+    """
 
     def register(func: Callable) -> Callable:
         _check_identity(code, name)
-        params = list(inspect.signature(func).parameters)
+        signature = inspect.signature(func).parameters
+        params = list(signature)
         unknown = [p for p in params if p not in INPUTS and p not in _EXTRA_PARAMS]
         if unknown:
             raise TypeError(f"rule {code} asks for unknown inputs {unknown}; known: {sorted(INPUTS)}")
@@ -81,9 +98,11 @@ def rule(code: str, name: str, severity: Severity, *, options: Optional[type] = 
             raise TypeError(f"rule {code} takes options but declares no options dataclass")
         if options is not None and not dataclasses.is_dataclass(options):
             raise TypeError(f"rule {code}: options must be a dataclass")
-        needs = tuple(p for p in params if p in INPUTS)
+        needs = tuple(p for p in params if p in INPUTS and signature[p].default is inspect.Parameter.empty)
+        optional = tuple(p for p in params if p in INPUTS and p not in needs)
         doc = inspect.cleandoc(func.__doc__ or "")
-        _RULES[code] = Rule(code, name, severity, func, needs, options, doc, "options" in params)
+        _RULES[code] = Rule(code, name, severity, func, needs, options, doc, "options" in params, optional,
+                            tuple(explained_by), tuple(causes))
         return func
 
     return register

@@ -116,6 +116,8 @@ class Finding:
     evidence: Mapping[str, JSONValue]
     fix: Optional[Fix]
     subject: str
+    explained_by: Tuple[str, ...] = ()
+    other_causes: Tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {
@@ -127,6 +129,8 @@ class Finding:
             "location": self.location.as_dict(),
             "evidence": dict(self.evidence),
             "fix": self.fix.as_dict() if self.fix else None,
+            "explained_by": list(self.explained_by),
+            "other_causes": list(self.other_causes),
         }
 
 

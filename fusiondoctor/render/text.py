@@ -35,6 +35,10 @@ def finding_block(finding: Finding) -> List[str]:
     evidence = [f"{k}={_format_value(v)}" for k, v in finding.evidence.items() if v is not None]
     if evidence:
         lines.append("  evidence: " + "  ".join(evidence))
+    if finding.explained_by:
+        lines.append("  explained by: " + "; ".join(finding.explained_by))
+    elif finding.other_causes:
+        lines.append("  no static finding explains it; other possible causes: " + "; ".join(finding.other_causes))
     if finding.fix:
         trial = "  (trial it: fusiondoctor fix)" if finding.fix.patch else ""
         lines.append(f"  fix: {finding.fix.title}{trial}")

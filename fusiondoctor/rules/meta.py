@@ -28,8 +28,11 @@ def custom_objects_not_inspected(model: ModelSpec) -> Iterator[NotInspected]:
     ```
 
     ## Use instead
-    Nothing to change. To have the rules look inside, express the part with built-in Keras layers
-    and losses, or check the live model with data (`--data`) so that probes measure it.
+    Nothing has to change. Where a built-in layer or loss does the same job, the rules can see it:
+    ```python
+    fused = layers.concatenate([image_features, text_features])
+    model.compile(loss=keras.losses.BinaryFocalCrossentropy(), optimizer="adam")
+    ```
     """
     for layer in model.layers.values():
         if layer.class_name == "Lambda":

@@ -1,0 +1,21 @@
+"""Binary meme classifier (image + text) with a one-unit sigmoid output."""
+
+
+def build(keras):
+    layers = keras.layers
+
+    image = keras.Input((8, 8, 3), name="image")
+    x = layers.Conv2D(8, 3, activation="relu")(image)
+    x = layers.GlobalAveragePooling2D()(x)
+
+    text = keras.Input((4, 6), name="text")
+    t = layers.LSTM(8)(text)
+
+    fused = layers.concatenate([x, t])
+    fused = layers.Dense(8, activation="relu")(fused)
+    out = layers.Dense(1, activation="sigmoid", name="output_layer")(fused)
+
+    model = keras.Model([image, text], out)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model

@@ -1,0 +1,23 @@
+"""Image + caption classifier whose image features are the 1000 ImageNet probabilities of a frozen MobileNet."""
+
+
+def build(keras):
+    layers = keras.layers
+
+    image = keras.Input((32, 32, 3), name="image")
+    base = keras.applications.MobileNet(weights=None, include_top=True, input_shape=(32, 32, 3), alpha=0.25)
+    base.trainable = False
+    probabilities = base(image)  # include_top=True: the output is the softmax over ImageNet classes
+    x = layers.Dropout(0.5)(probabilities)
+    x = layers.Dense(16, activation="relu", name="image_head")(x)
+
+    caption = keras.Input((4, 6), name="caption")
+    t = layers.LSTM(16)(caption)
+
+    fused = layers.concatenate([x, t])
+    out = layers.Dense(6, activation="softmax", name="emotion")(fused)
+
+    model = keras.Model([image, caption], out)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model

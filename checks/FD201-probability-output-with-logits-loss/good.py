@@ -1,0 +1,21 @@
+"""Four-way meme emotion classifier with a softmax output and a loss that expects probabilities."""
+
+
+def build(keras):
+    layers = keras.layers
+
+    image = keras.Input((8, 8, 3), name="image")
+    x = layers.Conv2D(8, 3, activation="relu")(image)
+    x = layers.GlobalAveragePooling2D()(x)
+
+    text = keras.Input((4, 6), name="text")
+    t = layers.LSTM(8)(text)
+
+    fused = layers.concatenate([x, t])
+    out = layers.Dense(4, activation="softmax", name="emotion")(fused)
+
+    model = keras.Model([image, text], out)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
+                  metrics=["accuracy"])
+    return model

@@ -1,0 +1,203 @@
+"""Read a training history from a Keras History object, a dict, JSON, a CSVLogger CSV, or a
+TensorBoard log directory (read with the tensorboard package, imported only for that)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import sys
+import types
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from ..errors import InputError
+from .spec import HistorySpec, from_columns
+
+MAX_HISTORY_BYTES = 64 * 1024 * 1024
+MAX_EPOCHS = 1_000_000
+
+
+def read_history(obj: Any, name: Optional[str] = None) -> HistorySpec:
+    """A HistorySpec from a path, a keras History, its ``.history`` dict, or a HistorySpec."""
+    if isinstance(obj, HistorySpec):
+        return obj
+    if isinstance(obj, (str, os.PathLike)):
+        return read_history_path(Path(obj))
+    history = getattr(obj, "history", None)
+    if isinstance(history, Mapping):  # keras.callbacks.History
+        return _from_mapping(history, name or "<keras History>", "history")
+    if isinstance(obj, Mapping):
+        return _from_mapping(obj, name or "<history dict>", "dict")
+    raise InputError(name or type(obj).__name__, "not a history: give a History, a dict of lists, or a JSON/CSV/TensorBoard path")
+
+
+def read_history_path(path: Path) -> HistorySpec:
+    source = str(path)
+    if not path.exists():
+        raise InputError(source, "no such file or directory")
+    if path.is_dir():
+        return _read_tensorboard(path)
+    size = path.stat().st_size
+    if size > MAX_HISTORY_BYTES:
+        raise InputError(source, f"history file is {size} bytes (limit {MAX_HISTORY_BYTES})")
+    if ".tfevents." in path.name:
+        return _read_tensorboard(path.parent)
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(source, "empty history file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(source, "not a text history file (expected JSON or CSV)") from None
+    if text.lstrip()[:1] in ("{", "["):
+        return _read_json(text, source)
+    return _read_csv(text, source)
+
+
+def _number(value: Any, source: str, key: str) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, bool):
+        raise InputError(source, f"metric {key!r} holds a boolean, not a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("", "nan", "none", "null"):
+            return math.nan
+        if text in ("inf", "+inf", "infinity"):
+            return math.inf
+        if text in ("-inf", "-infinity"):
+            return -math.inf
+        try:
+            return float(text)
+        except ValueError:
+            raise InputError(source, f"metric {key!r} holds {value[:30]!r}, not a number") from None
+    raise InputError(source, f"metric {key!r} holds a {type(value).__name__}, not a number")
+
+
+def _from_mapping(mapping: Mapping, source: str, fmt: str) -> HistorySpec:
+    columns: Dict[str, List[float]] = {}
+    for key, values in mapping.items():
+        if not isinstance(key, str):
+            raise InputError(source, f"metric name {key!r} is not a string")
+        if isinstance(values, (int, float)) and not isinstance(values, bool):
+            values = [values]
+        if not isinstance(values, Sequence) or isinstance(values, (str, bytes)):
+            raise InputError(source, f"metric {key!r} is not a list of numbers")
+        if len(values) > MAX_EPOCHS:
+            raise InputError(source, f"metric {key!r} has more than {MAX_EPOCHS} values")
+        columns[key] = [_number(v, source, key) for v in values]
+    columns = {k: v for k, v in columns.items() if v}
+    if not columns:
+        raise InputError(source, "history holds no metric values")
+    return from_columns(columns, source, fmt)
+
+
+def _read_json(text: str, source: str) -> HistorySpec:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(source, f"not valid JSON ({type(exc).__name__})") from None
+    if isinstance(data, dict) and isinstance(data.get("history"), dict):
+        data = data["history"]  # {"history": {...}, "params": {...}} as some scripts dump it
+    if isinstance(data, list) and all(isinstance(row, dict) for row in data):  # one dict per epoch
+        keys = list(dict.fromkeys(k for row in data for k in row if k != "epoch"))
+        data = {k: [row.get(k) for row in data] for k in keys}
+    if not isinstance(data, dict):
+        raise InputError(source, "JSON history must map metric names to lists of numbers")
+    return _from_mapping(data, source, "json")
+
+
+def _read_csv(text: str, source: str) -> HistorySpec:
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if len(rows) < 2:
+        raise InputError(source, "CSV history needs a header row and at least one epoch")
+    header = [h.strip() for h in rows[0]]
+    if len(set(header)) != len(header) or not all(header):
+        raise InputError(source, "CSV header has empty or repeated column names")
+    body = rows[1:]
+    if any(len(r) > len(header) for r in body):
+        raise InputError(source, "a CSV row has more cells than the header")
+    columns: Dict[str, List[float]] = {}
+    for index, name in enumerate(header):
+        cells = [r[index] if index < len(r) else "" for r in body]
+        columns[name] = [_number(c, source, name) for c in cells]
+    epoch_col = columns.pop("epoch", None)
+    if not columns:
+        raise InputError(source, "CSV history has no metric columns")
+    epochs = None
+    if epoch_col and all(math.isfinite(e) for e in epoch_col):
+        epochs = {name: [int(e) for e in epoch_col] for name in columns}
+    spec = from_columns(columns, source, "csv", epochs)
+    # CSVLogger leaves validation cells empty on epochs without validation: drop those points
+    for name, series in list(spec.series.items()):
+        kept = [(e, v) for e, v in zip(series.epochs, series.values) if not (math.isnan(v) and series.is_validation)]
+        spec.series[name] = type(series)(name, tuple(e for e, _ in kept), tuple(v for _, v in kept))
+    return spec
+
+
+def _read_tensorboard(folder: Path) -> HistorySpec:
+    source = str(folder)
+    _tensorboard_without_tensorflow()
+    try:
+        from tensorboard.backend.event_processing import event_accumulator
+        from tensorboard.util import tensor_util
+    except ImportError:
+        raise InputError(source, "reading TensorBoard logs needs the tensorboard package (pip install tensorboard)") from None
+    runs = _event_runs(folder)
+    if not runs:
+        raise InputError(source, "no TensorBoard event files (events.out.tfevents.*) found")
+    columns: Dict[str, List[float]] = {}
+    epochs: Dict[str, List[int]] = {}
+    for run_dir, prefix in runs:
+        acc = event_accumulator.EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
+        try:
+            acc.Reload()
+        except Exception as exc:  # corrupt event files raise a variety of errors
+            raise InputError(source, f"unreadable TensorBoard events in {run_dir.name} ({type(exc).__name__})") from None
+        tags = acc.Tags()
+        wanted = lambda tags_of_kind: [t for t in tags.get(tags_of_kind, []) if t.startswith("epoch_")]  # noqa: E731
+        points = {tag: [(e.step, float(e.value)) for e in acc.Scalars(tag)] for tag in wanted("scalars")}
+        for tag in wanted("tensors"):
+            points.setdefault(tag, [(e.step, _scalar(tensor_util.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)])
+        for tag, values in points.items():
+            name = prefix + tag[len("epoch_"):]
+            values.sort()
+            epochs[name] = [step for step, _ in values]
+            columns[name] = [value for _, value in values]
+    if not columns:
+        raise InputError(source, "TensorBoard logs hold no epoch_* scalars (was the TensorBoard callback used?)")
+    return from_columns(columns, source, "tensorboard", epochs)
+
+
+def _tensorboard_without_tensorflow() -> None:
+    """Make tensorboard use its TensorFlow stub unless TensorFlow is already loaded: reading event
+    files needs no TensorFlow, and importing it would cost seconds (tensorboard's own no-TF switch)."""
+    if "tensorflow" not in sys.modules and "tensorboard.compat.notf" not in sys.modules:
+        sys.modules["tensorboard.compat.notf"] = types.ModuleType("tensorboard.compat.notf")
+
+
+def _scalar(array) -> float:
+    try:
+        return float(array.reshape(-1)[0]) if array.size else math.nan
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _event_runs(folder: Path) -> List[tuple]:
+    """(run folder, metric prefix) pairs: Keras writes train/ and validation/ runs."""
+    runs = []
+    for run_dir in sorted({p.parent for p in folder.rglob("events.out.tfevents.*")}):
+        name = run_dir.name.lower()
+        prefix = "val_" if name in ("validation", "val", "eval") else ""
+        runs.append((run_dir, prefix))
+    return runs

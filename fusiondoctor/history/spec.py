@@ -1,0 +1,99 @@
+"""HistorySpec: per-epoch metric series, whatever format they came from."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+_LOSS_NAMES = re.compile(r"(^|_)(loss|mse|mae|mape|msle|mean_squared_error|mean_absolute_error|crossentropy|hinge|"
+                         r"kl_divergence|poisson|log_cosh|huber)$")
+_ACCURACY = re.compile(r"(^|_)(acc|accuracy|binary_accuracy|categorical_accuracy|sparse_categorical_accuracy)$")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One metric over epochs. ``epochs`` are 0-based; values may be NaN or infinite."""
+
+    name: str
+    epochs: Tuple[int, ...]
+    values: Tuple[float, ...]
+
+    @property
+    def is_validation(self) -> bool:
+        return self.name.startswith("val_")
+
+    @property
+    def base(self) -> str:
+        """The metric without its ``val_`` prefix."""
+        return self.name[4:] if self.is_validation else self.name
+
+    @property
+    def lower_is_better(self) -> bool:
+        return bool(_LOSS_NAMES.search(self.base))
+
+    @property
+    def is_loss(self) -> bool:
+        return self.base == "loss" or self.base.endswith("_loss")
+
+    @property
+    def is_accuracy(self) -> bool:
+        return bool(_ACCURACY.search(self.base))
+
+    def finite(self) -> List[Tuple[int, float]]:
+        return [(e, v) for e, v in zip(self.epochs, self.values) if math.isfinite(v)]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class HistorySpec:
+    source: str
+    series: Dict[str, Series] = field(default_factory=dict)
+    format: str = "dict"
+
+    @property
+    def n_epochs(self) -> int:
+        return max((max(s.epochs) + 1 for s in self.series.values() if s.epochs), default=0)
+
+    def get(self, name: str) -> Optional[Series]:
+        return self.series.get(name)
+
+    def names(self) -> List[str]:
+        return list(self.series)
+
+    def training(self) -> Iterator[Series]:
+        return (s for s in self.series.values() if not s.is_validation)
+
+    def validation_of(self, series: Series) -> Optional[Series]:
+        return self.series.get("val_" + series.base)
+
+    def losses(self) -> List[Tuple[Series, Optional[Series]]]:
+        """(training loss, validation loss) pairs: the total loss and each output's loss."""
+        return [(s, self.validation_of(s)) for s in self.training() if s.is_loss]
+
+    def accuracies(self) -> List[Series]:
+        return [s for s in self.series.values() if s.is_accuracy]
+
+    def as_dict(self) -> Dict[str, List[float]]:
+        return {name: list(s.values) for name, s in self.series.items()}
+
+
+def from_columns(columns: Dict[str, Sequence[float]], source: str, fmt: str,
+                 epochs: Optional[Dict[str, Sequence[int]]] = None) -> HistorySpec:
+    """A HistorySpec from metric -> values; series shorter than the longest are assumed to be
+    validation runs every ``n_train / n_val`` epochs (Keras ``validation_freq``) when that divides."""
+    longest = max((len(v) for v in columns.values()), default=0)
+    series = {}
+    for name, values in columns.items():
+        if epochs and name in epochs:
+            steps = tuple(int(e) for e in epochs[name])
+        elif values and longest % len(values) == 0:
+            freq = longest // len(values)
+            steps = tuple(freq * (i + 1) - 1 for i in range(len(values)))
+        else:
+            steps = tuple(range(len(values)))
+        series[name] = Series(name, steps, tuple(float(v) for v in values))
+    return HistorySpec(source, series, fmt)
