@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test benchmark
+.PHONY: setup demo test benchmark readme
 
 $(BIN)/fusiondoctor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,3 +23,6 @@ test: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/static_check.py
+
+readme: setup
+	$(BIN)/python -c "import re, pathlib; from fusiondoctor import catalogue; p = pathlib.Path('README.md'); t = p.read_text(); p.write_text(re.sub(r'(<!-- rules:start -->\n).*?(<!-- rules:end -->)', lambda m: m.group(1) + catalogue.as_markdown() + m.group(2), t, flags=re.S))"

@@ -1,20 +1,43 @@
 """fusiondoctor: find out why a Keras (fusion) model fails to train, with evidence and a fix.
 
-Importing this package loads no TensorFlow, Keras or matplotlib.
+Importing this package loads no TensorFlow, Keras or matplotlib, and only the small type modules:
+the rest loads on first use, so the pytest plugin costs nothing in unrelated test suites.
 """
 
-from .api import check
-from .config import Settings, load_settings
-from .engine import Subject, diagnose
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from .errors import ConfigError, FusionDoctorError, InputError
-from .registry import all_rules
-from .subject import load_model_spec
 from .types import Finding, Fix, Location, PatchOp, Report, Severity, Symptom
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "check": "api",
+    "Settings": "config",
+    "load_settings": "config",
+    "Subject": "engine",
+    "diagnose": "engine",
+    "all_rules": "registry",
+    "load_model_spec": "subject",
+    "read_history": "history",
+}
+
 __all__ = [
     "ConfigError", "Finding", "Fix", "FusionDoctorError", "InputError", "Location", "PatchOp", "Report",
-    "Settings", "Severity", "Subject", "Symptom", "__version__", "all_rules", "check", "diagnose",
-    "load_model_spec", "load_settings",
+    "Severity", "Symptom", "__version__", *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fusiondoctor' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -14,6 +14,9 @@ def check(
     model: Any = None,
     *,
     history: Any = None,
+    data: Any = None,
+    unsafe: bool = False,
+    max_samples: Optional[int] = None,
     settings: Optional[Settings] = None,
     select: Optional[Iterable[str]] = None,
     extend_select: Iterable[str] = (),
@@ -23,7 +26,10 @@ def check(
 ) -> Report:
     """Diagnose a model (a ``.keras``/``.h5``/``.json`` path or a live ``keras.Model``) and/or its
     training history (a ``keras.callbacks.History``, its ``.history`` dict, or a JSON, CSVLogger
-    CSV or TensorBoard log path).
+    CSV or TensorBoard log path), probing it with ``data`` when given: an ``.npz`` path (one array
+    per input, named after the input layer, plus ``y``), ``(x, y)`` arrays or dicts of arrays, or a
+    ``tf.data.Dataset`` / Keras ``PyDataset`` (at most ``max_samples`` samples are used, 512 by
+    default). Files are loaded for probing in Keras safe mode; ``unsafe=True`` allows Lambda layers.
 
     Settings come from ``settings`` or the nearest ``[tool.fusiondoctor]`` table; the keyword
     arguments override them the way the command-line flags do.
@@ -32,5 +38,6 @@ def check(
     active = base.with_overrides(
         tuple(select) if select is not None else None, tuple(extend_select), tuple(ignore), fail_on
     ).validate()
-    subject = make_subject(model, name, history=history)
+    subject = make_subject(model, name, history=history, limits=active.limits, data=data, unsafe=unsafe,
+                           max_samples=max_samples)
     return diagnose(subject, active)

@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="diagnose model files (.keras, .h5, config .json) and training histories")
     check.add_argument("paths", nargs="*", metavar="PATH", help="model files to check")
     check.add_argument("--history", metavar="FILE", help="training history: History JSON, CSVLogger CSV or TensorBoard log dir")
+    check.add_argument("--data", metavar="NPZ", help="probe the model with data: one array per input (named after the "
+                                                   "input layer) plus y; enables the FD5xx rules (loads Keras)")
+    check.add_argument("--max-samples", type=int, default=None, metavar="N", help="samples probed from --data (default 512)")
+    check.add_argument("--unsafe-load", action="store_true", help="allow Lambda layers when loading a model for --data "
+                                                                 "(runs code from the file: only for files you trust)")
     check.add_argument("--format", choices=sorted(RENDERERS), default=None, help="report format (default: text, or from --output's suffix)")
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     check.add_argument("--select", metavar="CODES", help="comma-separated rule codes, prefixes or names to run (replaces the configured set)")
@@ -45,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--fail-on", choices=["info", "warning", "error"], help="lowest severity that makes the exit code 1 (default: warning)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
     check.add_argument("--config", metavar="FILE", help="read settings from this pyproject.toml")
+    limits = check.add_argument_group("limits", "bounds on what is read (raise them for very large models)")
+    limits.add_argument("--max-file-mb", type=float, metavar="MB", help="largest config or history file parsed (default 64)")
+    limits.add_argument("--max-layers", type=int, metavar="N", help="most layer calls in a model (default 100000)")
+    limits.add_argument("--max-depth", type=int, metavar="N", help="deepest nesting of models (default 32)")
+    check.add_argument("--plot", metavar="FILE", help="with --history: write the learning curves, findings marked (.png, .svg, .pdf)")
+    check.add_argument("--plots", metavar="DIR", help="write every plot that applies (learning curves, branch scales, "
+                                                       "modality contribution, BatchNorm shift) as PNG files into DIR")
     check.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of crashed rules")
 
     rules = commands.add_parser("rules", help="list the rule catalogue")
@@ -71,8 +83,10 @@ def _subjects(args: argparse.Namespace) -> List[tuple]:
     """(model path, history path) pairs to diagnose."""
     if not args.paths and not args.history:
         raise FusionDoctorError("check needs a model PATH, a --history FILE, or both")
-    if args.history and len(args.paths) > 1:
-        raise FusionDoctorError("--history belongs to one model: give a single PATH with it")
+    if (args.history or args.data) and len(args.paths) > 1:
+        raise FusionDoctorError("--history and --data belong to one model: give a single PATH with them")
+    if args.data and not args.paths:
+        raise FusionDoctorError("--data needs the model PATH to run it through")
     if not args.paths:
         return [(None, args.history)]
     return [(path, args.history) for path in args.paths]
@@ -82,18 +96,25 @@ def _check(args: argparse.Namespace) -> int:
     pairs = _subjects(args)
     start = pairs[0][0] or pairs[0][1]
     settings = load_settings(args.config, start=start).with_overrides(
-        _selectors(args.select), _selectors(args.extend_select) or (), _selectors(args.ignore) or (), args.fail_on
+        _selectors(args.select), _selectors(args.extend_select) or (), _selectors(args.ignore) or (), args.fail_on,
+        {"max_file_mb": args.max_file_mb, "max_layers": args.max_layers, "max_depth": args.max_depth},
     ).validate()
     report = Report()
     unreadable = 0
     for model_path, history_path in pairs:
         try:
-            subject = make_subject(model_path, history=history_path)
+            subject = make_subject(model_path, history=history_path, limits=settings.limits, data=args.data,
+                                   unsafe=args.unsafe_load, max_samples=args.max_samples)
         except InputError as exc:
             _err(str(exc))
             unreadable += 1
             continue
-        report = report.merged(diagnose(subject, settings))
+        subject_report = diagnose(subject, settings)
+        report = report.merged(subject_report)
+        if args.plot and subject.history is not None:
+            _plot(subject, subject_report, args.plot)
+        if args.plots:
+            _plots(subject, subject_report, args.plots)
     if unreadable == len(pairs):
         return EXIT_ERROR
     _write(render(report, _report_format(args), verbose=args.verbose) if _report_format(args) == "text"
@@ -102,6 +123,27 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     code = report.exit_code(settings.fail_on)
     return EXIT_OK if args.exit_zero and code == EXIT_FINDINGS else code
+
+
+def _plot(subject, report: Report, path: str) -> None:
+    from .render import plots  # lazy: matplotlib only when a plot is asked for
+
+    try:
+        plots.save_figure(plots.learning_curves(subject.history, report.findings, subject.name), path)
+    except (OSError, ValueError) as exc:
+        raise FusionDoctorError(f"cannot write plot {path}: {exc}") from None
+    print(f"fusiondoctor: learning curves written to {path}", file=sys.stderr)
+
+
+def _plots(subject, report: Report, folder: str) -> None:
+    from .render import figures  # lazy: matplotlib only when plots are asked for
+
+    try:
+        written = figures.write_all(subject, report, Path(folder))
+    except (OSError, ValueError) as exc:
+        raise FusionDoctorError(f"cannot write plots to {folder}: {exc}") from None
+    for path in written:
+        print(f"fusiondoctor: plot written to {path}", file=sys.stderr)
 
 
 def _write(text: str, output: Optional[str]) -> None:

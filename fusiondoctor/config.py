@@ -11,6 +11,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 from . import registry
 from .errors import ConfigError
+from .limits import DEFAULT_LIMITS, Limits
 from .types import Severity
 
 if sys.version_info >= (3, 11):
@@ -19,7 +20,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 DEFAULT_FAIL_ON = Severity.WARNING
-_KEYS = {"select", "extend-select", "ignore", "fail-on", "rules"}
+_KEYS = {"select", "extend-select", "ignore", "fail-on", "rules", "limits"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Settings:
     fail_on: Severity = DEFAULT_FAIL_ON
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: Optional[str] = None
+    limits: Limits = DEFAULT_LIMITS
 
     def rules(self):
         return registry.select(self.select, self.extend_select, self.ignore)
@@ -57,14 +59,17 @@ class Settings:
         extend_select: Tuple[str, ...] = (),
         ignore: Tuple[str, ...] = (),
         fail_on: Optional[str] = None,
+        limits: Optional[Mapping[str, Any]] = None,
     ) -> "Settings":
-        """Command-line precedence (ruff's): --select replaces, --extend-select and --ignore add."""
+        """Command-line precedence (ruff's): --select replaces, --extend-select and --ignore add;
+        ``limits`` replaces the limits it names."""
         return dataclasses.replace(
             self,
             select=tuple(select) if select is not None else self.select,
             extend_select=self.extend_select + tuple(extend_select),
             ignore=self.ignore + tuple(ignore),
             fail_on=parse_severity(fail_on) if fail_on else self.fail_on,
+            limits=parse_limits({k: v for k, v in (limits or {}).items() if v is not None}, self.limits),
         )
 
     def validate(self) -> "Settings":
@@ -74,6 +79,20 @@ class Settings:
             rule = registry.get(name)
             self.options_for(rule)
         return self
+
+
+def parse_limits(values: Mapping[str, Any], base: Limits = DEFAULT_LIMITS) -> Limits:
+    """Limits from ``max-file-mb`` / ``max_layers`` style keys, checked to be positive numbers."""
+    known = {f.name for f in dataclasses.fields(Limits)}
+    changes = {}
+    for key, value in values.items():
+        attr = key.replace("-", "_")
+        if attr not in known:
+            raise ConfigError(f"unknown limit {key!r} (known: {', '.join(sorted(k.replace('_', '-') for k in known))})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"limit {key!r} must be a positive number, not {value!r}")
+        changes[attr] = type(getattr(base, attr))(value)
+    return dataclasses.replace(base, **changes)
 
 
 def parse_severity(text: str) -> Severity:
@@ -97,6 +116,9 @@ def settings_from_table(table: Mapping[str, Any], source: Optional[str] = None) 
     if unknown:
         raise ConfigError(f"[tool.fusiondoctor] unknown keys {sorted(unknown)} (known: {sorted(_KEYS)})")
     rules = table.get("rules", {})
+    limits = table.get("limits", {})
+    if not isinstance(limits, Mapping):
+        raise ConfigError("[tool.fusiondoctor.limits] must hold limit = number pairs")
     if not isinstance(rules, Mapping) or not all(isinstance(v, Mapping) for v in rules.values()):
         raise ConfigError("[tool.fusiondoctor.rules.<rule-name>] tables must hold option = value pairs")
     settings = Settings(
@@ -106,6 +128,7 @@ def settings_from_table(table: Mapping[str, Any], source: Optional[str] = None) 
         fail_on=parse_severity(table["fail-on"]) if "fail-on" in table else DEFAULT_FAIL_ON,
         rule_options={str(k): dict(v) for k, v in rules.items()},
         source=source,
+        limits=parse_limits(limits),
     )
     return settings
 

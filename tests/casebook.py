@@ -12,6 +12,11 @@ both generations. ``case.toml`` holds the expectations:
     not_inspected = ["custom"]     # optional: substrings that must appear in the not-inspected list
     [good]
     expect = []
+
+History cases (``kind = "history"``, for FD3xx rules) define ``train(keras)`` instead, which runs a
+real tiny training with fixed seeds and returns ``(model, history_dict)``; the run is frozen next
+to it as ``bad.history.json`` / ``good.history.json`` and ``tests/test_history_casebook.py``
+regenerates it.
 """
 
 from __future__ import annotations
@@ -46,18 +51,28 @@ class Case:
     keras2: bool
     slow: bool
     expectations: Dict[str, Expectation]
+    kind: str = "model"
 
     @property
     def name(self) -> str:
         return self.folder.name
 
-    def builder(self, variant: str) -> Callable:
+    def module(self, variant: str):
         path = self.folder / f"{variant}.py"
         module_name = f"_casebook_{self.name.replace('-', '_')}_{variant}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        return module.build
+        return module
+
+    def builder(self, variant: str) -> Callable:
+        return self.module(variant).build
+
+    def trainer(self, variant: str) -> Callable:
+        return self.module(variant).train
+
+    def frozen_history(self, variant: str) -> Path:
+        return self.folder / f"{variant}.history.json"
 
 
 def _expectation(table: dict) -> Expectation:
@@ -70,17 +85,18 @@ def load_case(folder: Path) -> Case:
         data = tomllib.load(handle)
     expectations = {v: _expectation(data[v]) for v in VARIANTS if v in data}
     return Case(folder, data.get("rule"), data.get("story"), bool(data.get("keras2", True)),
-                bool(data.get("slow", False)), expectations)
+                bool(data.get("slow", False)), expectations, str(data.get("kind", "model")))
 
 
-def cases(slow: Optional[bool] = None) -> List[Case]:
-    """Every case folder, sorted by name; ``slow`` filters on the case's ``slow`` flag."""
+def cases(slow: Optional[bool] = None, kind: str = "model") -> List[Case]:
+    """Case folders of one kind ("model" or "history"), sorted by name; ``slow`` filters on the
+    case's ``slow`` flag."""
     found = [load_case(p) for p in sorted(CHECKS.iterdir()) if (p / "case.toml").is_file()]
-    return [c for c in found if slow is None or c.slow == slow]
+    return [c for c in found if c.kind == kind and (slow is None or c.slow == slow)]
 
 
 def get_case(name: str) -> Case:
-    for case in cases():
+    for case in cases(kind="model") + cases(kind="history"):
         if case.name == name or case.name.startswith(name + "-"):
             return case
     raise KeyError(f"no case folder named {name!r} in {CHECKS}")

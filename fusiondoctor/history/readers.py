@@ -14,18 +14,18 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ..errors import InputError
+from ..limits import DEFAULT_LIMITS, Limits
 from .spec import HistorySpec, from_columns
 
-MAX_HISTORY_BYTES = 64 * 1024 * 1024
 MAX_EPOCHS = 1_000_000
 
 
-def read_history(obj: Any, name: Optional[str] = None) -> HistorySpec:
+def read_history(obj: Any, name: Optional[str] = None, limits: Limits = DEFAULT_LIMITS) -> HistorySpec:
     """A HistorySpec from a path, a keras History, its ``.history`` dict, or a HistorySpec."""
     if isinstance(obj, HistorySpec):
         return obj
     if isinstance(obj, (str, os.PathLike)):
-        return read_history_path(Path(obj))
+        return read_history_path(Path(obj), limits)
     history = getattr(obj, "history", None)
     if isinstance(history, Mapping):  # keras.callbacks.History
         return _from_mapping(history, name or "<keras History>", "history")
@@ -34,15 +34,15 @@ def read_history(obj: Any, name: Optional[str] = None) -> HistorySpec:
     raise InputError(name or type(obj).__name__, "not a history: give a History, a dict of lists, or a JSON/CSV/TensorBoard path")
 
 
-def read_history_path(path: Path) -> HistorySpec:
+def read_history_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> HistorySpec:
     source = str(path)
     if not path.exists():
         raise InputError(source, "no such file or directory")
     if path.is_dir():
         return _read_tensorboard(path)
     size = path.stat().st_size
-    if size > MAX_HISTORY_BYTES:
-        raise InputError(source, f"history file is {size} bytes (limit {MAX_HISTORY_BYTES})")
+    if size > limits.max_bytes:
+        raise InputError(source, limits.too_big("the history file", size))
     if ".tfevents." in path.name:
         return _read_tensorboard(path.parent)
     data = path.read_bytes()

@@ -33,9 +33,9 @@ class Backbone:
     def nested(self) -> bool:
         return bool(self.prefix)
 
-    @property
-    def location(self) -> str:
-        return self.prefix.rstrip("/") or self.arch
+    def location(self, spec: ModelSpec) -> str:
+        """A real layer path: the nested model, or the backbone's feature-output layer."""
+        return self.prefix.rstrip("/") or spec.nodes[self.top].layer.path
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,20 +93,27 @@ def _members(spec: ModelSpec, prefix: str, top: Node, classifier: Optional[Node]
 
 def generate_table() -> Dict[str, Dict[str, Any]]:  # pragma: no cover - exercised by the freshness test
     """Build every ``keras.applications`` architecture (weights=None) and sample its fixed names."""
-    import inspect
-
     import keras
 
     table = {}
-    for module_name in sorted(dir(keras.applications)):
-        module = getattr(keras.applications, module_name)
-        if not inspect.ismodule(module):
-            continue
-        for arch in sorted(dir(module)):
-            builder = getattr(module, arch)
-            if arch[:1].isupper() and callable(builder) and not inspect.isclass(builder):
-                table[arch] = _row(builder)
+    for arch, builder in _builders(keras.applications).items():
+        table[arch] = _row(builder)
     return dict(sorted(table.items()))
+
+
+def _builders(applications) -> Dict[str, Any]:  # pragma: no cover
+    """Architecture builders: at the top of keras.applications (MobileNetV3 lives only there) and in
+    its submodules."""
+    import inspect
+
+    found = {}
+    for owner in [applications] + [getattr(applications, n) for n in dir(applications)
+                                   if inspect.ismodule(getattr(applications, n))]:
+        for arch in dir(owner):
+            builder = getattr(owner, arch)
+            if arch[:1].isupper() and callable(builder) and not inspect.isclass(builder):
+                found.setdefault(arch, builder)
+    return dict(sorted(found.items()))
 
 
 def _row(builder) -> Dict[str, Any]:  # pragma: no cover

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from ..errors import InputError
-
-#: Largest config JSON that will be parsed (uncompressed bytes).
-MAX_CONFIG_BYTES = 64 * 1024 * 1024
+from ..limits import DEFAULT_LIMITS, Limits
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _ZIP_SIGNATURE = b"PK\x03\x04"
 
@@ -34,7 +32,7 @@ class RawModel:
     weights_file: Optional[str] = None
 
 
-def read_model_file(path: os.PathLike) -> RawModel:
+def read_model_file(path: os.PathLike, limits: Limits = DEFAULT_LIMITS) -> RawModel:
     """Read a model file by content (not by suffix); raises InputError with a one-line reason."""
     source = str(path)
     p = Path(path)
@@ -50,10 +48,10 @@ def read_model_file(path: os.PathLike) -> RawModel:
     except OSError as exc:
         raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
     if head.startswith(_ZIP_SIGNATURE):
-        return _read_keras_zip(p, source)
+        return _read_keras_zip(p, source, limits)
     if head == _HDF5_SIGNATURE or p.suffix.lower() in (".h5", ".hdf5"):
-        return _read_h5(p, source)
-    return _read_json_file(p, source)
+        return _read_h5(p, source, limits)
+    return _read_json_file(p, source, limits)
 
 
 def _parse_json(data: bytes, source: str, what: str) -> Any:
@@ -63,19 +61,19 @@ def _parse_json(data: bytes, source: str, what: str) -> Any:
         raise InputError(source, f"{what} is not valid JSON ({type(exc).__name__})") from None
 
 
-def _read_keras_zip(p: Path, source: str) -> RawModel:
+def _read_keras_zip(p: Path, source: str, limits: Limits) -> RawModel:
     try:
         with zipfile.ZipFile(p) as archive:
             names = set(archive.namelist())
             if "config.json" not in names:
                 raise InputError(source, "zip archive without config.json: not a .keras model")
             info = archive.getinfo("config.json")
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise InputError(source, f"config.json is {info.file_size} bytes (limit {MAX_CONFIG_BYTES})")
-            config = _parse_json(_read_member(archive, "config.json"), source, "config.json")
+            if info.file_size > limits.max_bytes:
+                raise InputError(source, limits.too_big("config.json", info.file_size))
+            config = _parse_json(_read_member(archive, "config.json", source, limits), source, "config.json")
             metadata: Dict[str, Any] = {}
             if "metadata.json" in names and archive.getinfo("metadata.json").file_size < 1 << 20:
-                metadata = _parse_json(_read_member(archive, "metadata.json"), source, "metadata.json") or {}
+                metadata = _parse_json(_read_member(archive, "metadata.json", source, limits), source, "metadata.json") or {}
     except zipfile.BadZipFile as exc:
         raise InputError(source, f"corrupt or truncated .keras archive ({exc})") from None
     except (OSError, EOFError) as exc:
@@ -94,11 +92,12 @@ def _read_keras_zip(p: Path, source: str) -> RawModel:
     )
 
 
-def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
+def _read_member(archive: zipfile.ZipFile, name: str, source: str, limits: Limits) -> bytes:
+    """Read one member, stopping at the limit whatever its header claims (zip bombs lie)."""
     with archive.open(name) as member:
-        data = member.read(MAX_CONFIG_BYTES + 1)
-    if len(data) > MAX_CONFIG_BYTES:
-        raise InputError(archive.filename or "?", f"{name} expands beyond {MAX_CONFIG_BYTES} bytes")
+        data = member.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise InputError(source, limits.too_big(f"{name} (uncompressed)", len(data)))
     return data
 
 
@@ -114,7 +113,7 @@ def _str_or_none(value: Any) -> Optional[str]:
     return value if isinstance(value, str) else None
 
 
-def _read_h5(p: Path, source: str) -> RawModel:
+def _read_h5(p: Path, source: str, limits: Limits) -> RawModel:
     import h5py  # lazy: only h5 files need it
 
     try:
@@ -130,8 +129,8 @@ def _read_h5(p: Path, source: str) -> RawModel:
     if not model_config:
         what = "a weights-only HDF5 file (saved with save_weights)" if has_weights else "an HDF5 file without a model"
         raise InputError(source, f"{what}: no model config to check; save the whole model with model.save()")
-    if len(model_config) > MAX_CONFIG_BYTES:
-        raise InputError(source, f"model config is {len(model_config)} bytes (limit {MAX_CONFIG_BYTES})")
+    if len(model_config) > limits.max_bytes:
+        raise InputError(source, limits.too_big("the model config", len(model_config)))
     config = _parse_json(model_config.encode("utf-8"), source, "model_config")
     compile_config = _parse_json(training_config.encode("utf-8"), source, "training_config") if training_config else None
     if not isinstance(config, dict):
@@ -145,10 +144,10 @@ def _short(exc: BaseException) -> str:
     return text[:160]
 
 
-def _read_json_file(p: Path, source: str) -> RawModel:
+def _read_json_file(p: Path, source: str, limits: Limits) -> RawModel:
     size = p.stat().st_size
-    if size > MAX_CONFIG_BYTES:
-        raise InputError(source, f"file is {size} bytes; too large for a model config (limit {MAX_CONFIG_BYTES})")
+    if size > limits.max_bytes:
+        raise InputError(source, limits.too_big("the file", size))
     with open(p, "rb") as handle:
         data = handle.read()
     if not data.strip():

@@ -8,7 +8,7 @@ from typing import FrozenSet, Iterator, List, Optional, Tuple
 from . import vocab
 from .spec import ModelSpec, Node, OutputSpec
 
-_TRANSPARENT = vocab.PASS_THROUGH_CLASSES | vocab.POOLING_CLASSES | frozenset(vocab.ACTIVATION_LAYERS)
+_TRANSPARENT = vocab.PASS_THROUGH_CLASSES | vocab.POOLING_CLASSES | frozenset(vocab.ACTIVATION_LAYERS) | {"Rescaling"}
 
 
 @dataclass(frozen=True)

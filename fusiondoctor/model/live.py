@@ -31,12 +31,7 @@ def raw_from_live(model: Any, source: Optional[str] = None) -> RawModel:
         config = model.get_config()
     except Exception as exc:  # a custom layer without get_config
         raise InputError(name, f"cannot read the model config ({type(exc).__name__}: {str(exc)[:120]})") from None
-    compile_config = None
-    if getattr(model, "compiled", False):
-        try:
-            compile_config = model.get_compile_config() or None
-        except Exception:  # custom loss objects that do not serialize
-            compile_config = None
+    compile_config = _compile_config(model, keras)
     return RawModel(
         config={"class_name": class_name, "config": config, "module": "keras"},
         compile=compile_config,
@@ -45,6 +40,19 @@ def raw_from_live(model: Any, source: Optional[str] = None) -> RawModel:
         source=name,
         format="live",
     )
+
+
+def _compile_config(model: Any, keras) -> Optional[dict]:
+    if not getattr(model, "compiled", False):
+        return None
+    try:
+        config = dict(model.get_compile_config() or {})
+    except Exception:  # custom loss objects that do not serialize
+        return None
+    if config and "optimizer" not in config and getattr(model, "optimizer", None) is not None:
+        # Keras 3 deletes the optimizer from the live compile config when the model is saved as .h5
+        config["optimizer"] = keras.optimizers.serialize(model.optimizer)
+    return config or None
 
 
 def _class_of(model: Any) -> str:

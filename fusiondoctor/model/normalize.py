@@ -11,22 +11,22 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ..errors import InputError
+from ..limits import DEFAULT_LIMITS, Limits
 from . import shapes, vocab
 from .compile import parse_compile
 from .files import RawModel
 from .spec import LayerSpec, ModelSpec, Node, Shape
 
-#: Limits that keep hostile configs from exhausting memory or recursion.
-MAX_NODES = 200_000
-MAX_DEPTH = 32
+#: How deeply call arguments may nest (lists of dicts of lists...) before a config counts as hostile.
+MAX_ARGUMENT_DEPTH = 64
 
 Ref = Tuple[str, int, int]
 
 
-def normalize(raw: RawModel) -> ModelSpec:
+def normalize(raw: RawModel, limits: Limits = DEFAULT_LIMITS) -> ModelSpec:
     """The ModelSpec of a raw model; raises InputError when the config is not a model graph."""
     try:
-        return _normalize(raw)
+        return _normalize(raw, limits)
     except InputError:
         raise
     except RecursionError:
@@ -35,7 +35,7 @@ def normalize(raw: RawModel) -> ModelSpec:
         raise InputError(raw.source, f"malformed model config ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
-def _normalize(raw: RawModel) -> ModelSpec:
+def _normalize(raw: RawModel, limits: Limits) -> ModelSpec:
     top = raw.config
     class_name = top.get("class_name")
     config = top.get("config")
@@ -49,8 +49,8 @@ def _normalize(raw: RawModel) -> ModelSpec:
             f"model class {class_name!r} keeps no layer graph in its config (subclassed model); "
             "only Functional and Sequential models can be inspected",
         )
-    builder = _Builder(raw.source)
-    inputs, outputs = builder.model(class_name, config, _Scope.top(raw.source))
+    builder = _Builder(raw.source, limits)
+    inputs, outputs = builder.model(class_name, config, _Scope.top(raw.source, limits))
     major = _keras_major(raw.keras_version, top)
     spec = ModelSpec(
         name=str(config.get("name", "model")),
@@ -97,7 +97,7 @@ def _is_ref(value: Any) -> bool:
 
 def _keras3_refs(value: Any, out: List[Tuple[Ref, Optional[Shape]]], depth: int = 0) -> bool:
     """Collect Keras 3 tensor references; True if ``value`` held any."""
-    if depth > MAX_DEPTH:
+    if depth > MAX_ARGUMENT_DEPTH:
         raise InputError("config", "call arguments nested too deeply")
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
@@ -143,7 +143,7 @@ def _parse_call(entry: Any, known: Set[str]) -> _Call:
 
 
 def _keras2_refs(value: Any, known: Set[str], out: List, depth: int = 0) -> List:
-    if depth > MAX_DEPTH:
+    if depth > MAX_ARGUMENT_DEPTH:
         raise InputError("config", "call arguments nested too deeply")
     if _is_ref(value) and value[0] in known:
         out.append(((value[0], value[1], value[2]), None))
@@ -177,6 +177,7 @@ class _Scope:
     """One model (top level or nested) being expanded for one of its calls."""
 
     source: str
+    limits: Limits = DEFAULT_LIMITS
     prefix: str = ""
     instance: str = ""
     outer_inputs: Optional[List[str]] = None
@@ -188,17 +189,19 @@ class _Scope:
     visiting: Set[Tuple[str, int]] = field(default_factory=set)
     offsets: Dict[str, int] = field(default_factory=dict)
     input_order: List[str] = field(default_factory=list)
+    chain: Tuple[int, ...] = ()
     recorded: Dict[Ref, Shape] = field(default_factory=dict)
 
     @classmethod
-    def top(cls, source: str) -> "_Scope":
-        return cls(source)
+    def top(cls, source: str, limits: Limits = DEFAULT_LIMITS) -> "_Scope":
+        return cls(source, limits)
 
     def nested(self, name: str, call: int, inputs: List[str], training: Optional[bool], trainable: bool) -> "_Scope":
-        if self.depth + 1 > MAX_DEPTH:
-            raise InputError(self.source, f"models nested more than {MAX_DEPTH} deep")
+        if self.depth + 1 > self.limits.max_depth:
+            raise InputError(self.source, f"models nested more than {self.limits.max_depth} deep (raise it with --max-depth)")
         instance = self.instance + (f"#{call}" if call else "")
-        return _Scope(self.source, f"{self.prefix}{name}/", instance, inputs, training, trainable, self.depth + 1)
+        return _Scope(self.source, self.limits, f"{self.prefix}{name}/", instance, inputs, training, trainable,
+                      self.depth + 1, chain=self.chain + (call,))
 
 
 def _entry_name(entry: Dict[str, Any]) -> str:
@@ -211,8 +214,9 @@ def _entry_name(entry: Dict[str, Any]) -> str:
 
 
 class _Builder:
-    def __init__(self, source: str):
+    def __init__(self, source: str, limits: Limits = DEFAULT_LIMITS):
         self.source = source
+        self.limits = limits
         self.layers: Dict[str, LayerSpec] = {}
         self.nodes: Dict[str, Node] = {}
 
@@ -244,15 +248,15 @@ class _Builder:
 
     def _add_node(self, layer: LayerSpec, call: int, scope: _Scope, inputs: List[str], kwargs: Dict[str, Any],
                   recorded: Optional[Shape] = None, model_input: bool = False) -> str:
-        if len(self.nodes) >= MAX_NODES:
-            raise InputError(self.source, f"more than {MAX_NODES} layer calls")
+        if len(self.nodes) >= self.limits.max_layers:
+            raise InputError(self.source, f"more than {self.limits.max_layers:,} layer calls (raise it with --max-layers)")
         key = layer.path + scope.instance + (f"#{call}" if call else "")
         training = kwargs.get("training") if isinstance(kwargs.get("training"), bool) else scope.training
         if model_input or layer.class_name == "InputLayer":
             shape = shapes.input_layer_shape(layer.config)
         else:
             shape = shapes.infer(layer.class_name, layer.config, [self.nodes[k].output_shape for k in inputs])
-        self.nodes[key] = Node(key, layer, call, tuple(inputs), kwargs, training, recorded or shape, model_input)
+        self.nodes[key] = Node(key, layer, call, tuple(inputs), kwargs, training, recorded or shape, model_input, scope.chain)
         if call >= len(layer.call_kwargs):
             layer.call_kwargs.append(dict(kwargs))
         return key

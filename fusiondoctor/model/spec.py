@@ -75,6 +75,8 @@ class Node:
     training: Optional[bool] = None
     output_shape: Optional[Shape] = None
     model_input: bool = False
+    #: Call index of each enclosing nested model, outermost first (empty at the top level).
+    chain: Tuple[int, ...] = ()
 
     @property
     def width(self) -> Optional[int]:

@@ -363,9 +363,9 @@ def fine_tuning_learning_rate_too_high(compiled: ModelSpec, options: FineTuneOpt
         if not trainable:
             continue
         yield Symptom(
-            f"{backbone.arch} backbone '{backbone.location}' is fine-tuned ({len(trainable)} of {len(weighted)} weighted "
+            f"{backbone.arch} backbone '{backbone.location(compiled)}' is fine-tuned ({len(trainable)} of {len(weighted)} weighted "
             f"layers trainable) with {optimizer.class_name} at learning rate {optimizer.learning_rate:g}, above {ceiling:g}",
-            Location(layer=backbone.location),
+            Location(layer=backbone.location(compiled)),
             {"backbone": backbone.arch, "optimizer": optimizer.class_name, "learning_rate": optimizer.learning_rate,
              "schedule": optimizer.schedule, "max_learning_rate": ceiling,
              "trainable_layers": len(trainable), "weighted_layers": len(weighted)},

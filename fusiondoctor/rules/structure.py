@@ -115,6 +115,7 @@ def classifier_on_probabilities(model: ModelSpec) -> Iterator[Symptom]:
     ```
     """
     output_keys = {o.key for o in model.outputs}
+    classifiers = {b.classifier: b.arch for b in find_backbones(model) if b.classifier}
     for node in model.nodes.values():
         if node.layer.activation != "softmax" or node.key in output_keys:
             continue
@@ -124,17 +125,18 @@ def classifier_on_probabilities(model: ModelSpec) -> Iterator[Symptom]:
         consumer = feeds_weighted_layer(model, node.key)
         if consumer is None:
             continue
-        imagenet = node.layer.name == "predictions" and width == 1000
+        arch = classifiers.get(node.key)
+        builder = f"keras.applications.{arch}" if arch else "keras.applications.<Backbone>"
         yield Symptom(
-            f"'{consumer.layer.path}' is trained on the softmax probabilities of '{node.layer.path}'"
-            + (" (the ImageNet classifier of a backbone built with include_top=True)" if imagenet else "")
+            f"'{consumer.layer.path}' is trained on the {width or 'K'}-way softmax probabilities of '{node.layer.path}'"
+            + (f" (the ImageNet classifier of {arch} built with include_top=True)" if arch else "")
             + " instead of on features",
             Location(layer=node.layer.path),
-            {"softmax_units": width, "consumer": consumer.layer.path, "imagenet_classifier": imagenet},
+            {"softmax_units": width, "consumer": consumer.layer.path, "backbone": arch},
             Fix(
                 "Build the backbone with include_top=False (pooling='avg') and put the new head on its features",
-                'base = keras.applications.InceptionV3(include_top=False, pooling="avg", weights="imagenet")',
-                (PatchOp("layer", node.layer.path, "activation", "linear"),),
+                f'base = {builder}(include_top=False, pooling="avg", weights="imagenet")',
+                (PatchOp("graph", node.layer.path, "bypass", None),),
             ),
         )
 
@@ -306,8 +308,8 @@ def backbone_batchnorm_training_mode(model: ModelSpec) -> Iterator[Symptom]:
         else:
             why = "are trainable and run in training mode, so fine-tuning overwrites their pretrained statistics"
         yield Symptom(
-            f"{backbone.arch} backbone '{backbone.location}': {len(drifting)} of {len(bn)} BatchNormalization layers {why}",
-            Location(layer=backbone.location),
+            f"{backbone.arch} backbone '{backbone.location(model)}': {len(drifting)} of {len(bn)} BatchNormalization layers {why}",
+            Location(layer=backbone.location(model)),
             {
                 "backbone": backbone.arch,
                 "batchnorm_layers": len(bn),

@@ -1,0 +1,49 @@
+"""A defect detector on 8-bit photos whose preprocessing casts after scaling: every pixel becomes 0.
+
+``(images / 255).astype("uint8")`` truncates every scaled pixel (all below 1.0) to 0, so the
+network sees the same all-zero image for every sample. The ReLU units get no gradient from a zero
+input, only the output bias trains, and the model predicts "no defect" (about two thirds of the
+samples) for everything: training and validation accuracy are frozen at the share of that class
+from the first epoch to the last. The loss still falls a little, as the bias learns the class prior.
+"""
+
+import numpy as np
+
+EPOCHS = 10
+
+
+def make_images(n, rng):
+    """8-bit RGB photos; defects (35%) are brighter in the red channel."""
+    y = (rng.random(n) < 0.35).astype("float32")
+    images = rng.integers(0, 170, size=(n, 8, 8, 3)).astype("float32")
+    images[..., 0] += 80.0 * y[:, None, None]
+    return images.astype("uint8"), y
+
+
+def preprocess(images):
+    return (images / 255).astype("uint8")  # the bug: cast after scaling truncates every pixel to 0
+
+
+def build(keras):
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input((8, 8, 3)),
+        layers.Conv2D(8, 3, activation="relu"),
+        layers.GlobalAveragePooling2D(),
+        layers.Dense(8, activation="relu"),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-2), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def train(keras, callbacks=None):
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    images, y = make_images(160, rng)
+    x = preprocess(images)
+    model = build(keras)
+    history = model.fit(x[:120], y[:120], validation_data=(x[120:], y[120:]), epochs=EPOCHS, batch_size=16,
+                        verbose=0, callbacks=callbacks or [])
+    return model, history.history

@@ -1,0 +1,1 @@
+"""Data-aware probes: load a model safely, run it on a bounded sample, and measure what rules need."""

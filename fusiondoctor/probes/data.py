@@ -1,0 +1,164 @@
+"""Probe data: a bounded sample of inputs (one array per model input) and labels.
+
+Accepted: an ``.npz`` file with one array per input, named after the input layer, plus ``y`` (or
+``y_<output>`` per output); ``(x, y)`` with numpy arrays, lists or dicts of arrays; a
+``tf.data.Dataset`` or Keras ``PyDataset`` yielding ``(x, y)`` batches (read until enough samples).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..model.spec import ModelSpec
+
+#: Samples probed by default: enough for stable statistics, one quick forward pass.
+DEFAULT_MAX_SAMPLES = 512
+MAX_BATCHES = 64
+
+
+@dataclass
+class ProbeData:
+    inputs: Dict[str, np.ndarray]  # input layer name -> array, all with the same first dimension
+    y: Optional[Any]  # array, or dict output name -> array, or None
+    source: str
+
+    @property
+    def n(self) -> int:
+        return len(next(iter(self.inputs.values())))
+
+    def ordered(self, names: Sequence[str]) -> List[np.ndarray]:
+        return [self.inputs[n] for n in names]
+
+    def labels_for(self, output: str, outputs: Sequence[str]) -> Optional[np.ndarray]:
+        if isinstance(self.y, dict):
+            return self.y.get(output)
+        return self.y if len(outputs) == 1 or self.y is None else None
+
+
+def input_names(spec: ModelSpec) -> List[str]:
+    return [spec.nodes[k].layer.name for k in spec.inputs]
+
+
+def _expected_keys(spec: ModelSpec) -> str:
+    names = input_names(spec)
+    ys = ["y"] if len(spec.outputs) == 1 else [f"y_{o.name}" for o in spec.outputs]
+    return ", ".join(names + ys)
+
+
+def load_npz(path: os.PathLike, spec: ModelSpec) -> Dict[str, Any]:
+    source = str(path)
+    try:
+        with np.load(source, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except FileNotFoundError:
+        raise InputError(source, "no such file") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(source, f"not a readable .npz file ({str(exc).splitlines()[0][:100]})") from None
+    names = input_names(spec)
+    missing = [n for n in names if n not in arrays]
+    if missing:
+        raise InputError(source, f"missing arrays {missing}; expected keys: {_expected_keys(spec)}")
+    x = {n: arrays[n] for n in names}
+    if "y" in arrays:
+        y: Any = arrays["y"]
+    else:
+        y = {o.name: arrays[f"y_{o.name}"] for o in spec.outputs if f"y_{o.name}" in arrays} or None
+    return {"x": x, "y": y}
+
+
+def _to_numpy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _to_numpy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_numpy(v) for v in value]
+    return np.asarray(value)
+
+
+def _from_batches(dataset: Any, max_samples: int) -> Dict[str, Any]:
+    xs, ys, count = [], [], 0
+    for index, batch in enumerate(dataset):
+        if index >= MAX_BATCHES or count >= max_samples:
+            break
+        if not isinstance(batch, (list, tuple)) or len(batch) < 1:
+            raise InputError("<dataset>", "batches must be (x, y) tuples")
+        x = _to_numpy(batch[0])
+        xs.append(x)
+        ys.append(_to_numpy(batch[1]) if len(batch) > 1 else None)
+        first = next(iter(x.values())) if isinstance(x, dict) else x[0] if isinstance(x, list) else x
+        count += len(first)
+    if not xs:
+        raise InputError("<dataset>", "the dataset yielded no batches")
+    return {"x": _concat(xs), "y": None if ys[0] is None else _concat(ys)}
+
+
+def _concat(parts: List[Any]) -> Any:
+    first = parts[0]
+    if isinstance(first, dict):
+        return {k: np.concatenate([p[k] for p in parts]) for k in first}
+    if isinstance(first, list):
+        return [np.concatenate([p[i] for p in parts]) for i in range(len(first))]
+    return np.concatenate(parts)
+
+
+def _is_batched(obj: Any) -> bool:
+    module = type(obj).__module__ or ""
+    return module.startswith("tensorflow") or hasattr(obj, "__getitem__") and hasattr(obj, "num_batches") \
+        or type(obj).__name__ in ("PyDataset", "Sequence") or any(c.__name__ == "PyDataset" for c in type(obj).__mro__)
+
+
+def make_probe_data(data: Any, spec: ModelSpec, max_samples: int = DEFAULT_MAX_SAMPLES, seed: int = 0) -> ProbeData:
+    """Bounded probe data for ``spec`` from any accepted form; a seeded random subset of
+    ``max_samples`` when there are more."""
+    source = str(data) if isinstance(data, (str, os.PathLike)) else f"<{type(data).__name__}>"
+    if isinstance(data, (str, os.PathLike)):
+        parts = load_npz(data, spec)
+    elif isinstance(data, dict) and "x" in data:
+        parts = {"x": data["x"], "y": data.get("y")}
+    elif isinstance(data, tuple) and len(data) in (1, 2):
+        parts = {"x": data[0], "y": data[1] if len(data) == 2 else None}
+    elif _is_batched(data):
+        parts = _from_batches(data, max_samples)
+    else:
+        raise InputError(source, "data must be an .npz path, (x, y) arrays, a tf.data.Dataset or a PyDataset")
+    inputs = _name_inputs(_to_numpy(parts["x"]), spec, source)
+    y = _to_numpy(parts["y"]) if parts["y"] is not None else None
+    return _subsample(ProbeData(inputs, y, source), max_samples, seed)
+
+
+def _name_inputs(x: Any, spec: ModelSpec, source: str) -> Dict[str, np.ndarray]:
+    names = input_names(spec)
+    if isinstance(x, dict):
+        missing = [n for n in names if n not in x]
+        if missing:
+            raise InputError(source, f"no arrays for inputs {missing}; expected keys: {_expected_keys(spec)}")
+        arrays = {n: np.asarray(x[n]) for n in names}
+    else:
+        items = x if isinstance(x, list) else [x]
+        if len(items) != len(names):
+            raise InputError(source, f"the model has {len(names)} inputs ({', '.join(names)}), the data {len(items)} arrays")
+        arrays = dict(zip(names, (np.asarray(a) for a in items)))
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) != 1:
+        raise InputError(source, f"input arrays have different numbers of samples: {sorted(lengths)}")
+    if not lengths or 0 in lengths:
+        raise InputError(source, "the data holds no samples")
+    return arrays
+
+
+def _subsample(data: ProbeData, max_samples: int, seed: int) -> ProbeData:
+    n = data.n
+    if data.y is not None:
+        ys = data.y.values() if isinstance(data.y, dict) else [data.y]
+        if any(len(y) != n for y in ys):
+            raise InputError(data.source, f"labels and inputs have different numbers of samples ({n} inputs)")
+    if n <= max_samples:
+        return data
+    index = np.sort(np.random.default_rng(seed).choice(n, size=max_samples, replace=False))
+    pick = lambda a: a[index]  # noqa: E731
+    y = {k: pick(v) for k, v in data.y.items()} if isinstance(data.y, dict) else (pick(data.y) if data.y is not None else None)
+    return ProbeData({k: pick(v) for k, v in data.inputs.items()}, y, data.source)

@@ -1,0 +1,307 @@
+"""Probes: measurements on a live model and a bounded data sample, each computed once on demand.
+
+Rules ask for what they need (``probes.merges()``, ``probes.batchnorm()``, ``probes.ablation()``);
+a measurement nobody asks for is never computed. Everything runs through ``keras`` APIs, in
+inference mode, on at most ``data.n`` samples (512 by default).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from ..model import vocab
+from ..model.graph import Head, Merge, heads, merges
+from ..model.spec import ModelSpec
+from . import activations
+from .data import ProbeData, input_names
+from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
+
+def _once(method):
+    """Compute a measurement once per Probes object (per argument values)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        key = (method.__name__, args, tuple(sorted(kwargs.items())))
+        if key not in self._memo:
+            self._memo[key] = method(self, *args, **kwargs)
+        return self._memo[key]
+
+    return wrapper
+
+
+@dataclass(frozen=True)
+class OperandScale:
+    key: str
+    producer: Optional[str]
+    rms: float
+    zero_fraction: float
+    width: int
+
+
+@dataclass(frozen=True)
+class BatchNormShift:
+    path: str
+    key: str
+    mean_shift: float  # mean over channels of |batch mean - moving mean| / moving std
+    log_var_ratio: float  # mean over channels of |log(batch var / moving var)|
+    fresh: bool  # moving statistics still at their initial values (never trained)
+
+
+@dataclass(frozen=True)
+class InputStats:
+    name: str
+    minimum: float
+    maximum: float
+    mean: float
+    std: float
+    integer_share: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Ablation:
+    input: str
+    mode: str  # zero / mean / shuffle
+    drop: float
+    low: float
+    high: float
+    method: str  # "head" (branch features replaced before the merge) or "full" (whole model re-run)
+
+
+@dataclass
+class AblationResult:
+    metric: str
+    full_score: float
+    chance: Optional[float]
+    rows: List[Ablation] = field(default_factory=list)
+
+    def for_input(self, name: str) -> List[Ablation]:
+        return [r for r in self.rows if r.input == name]
+
+
+@dataclass(frozen=True)
+class BranchProbe:
+    merge: str
+    scores: Dict[str, Tuple[float, float]]  # operand producer (or "fused") -> (mean CV accuracy, std)
+
+
+class Probes:
+    def __init__(self, model, spec: ModelSpec, data: ProbeData, batch_size: int = 64):
+        self.model = model
+        self.spec = spec
+        self.data = data
+        self.batch_size = batch_size
+        self.names = input_names(spec)
+        self.inputs = data.ordered(self.names)
+        self._memo: Dict[tuple, object] = {}
+
+    # ---- basics ------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def head(self) -> Optional[Head]:
+        found = list(heads(self.spec))
+        return found[0] if found else None
+
+    @functools.cached_property
+    def task(self) -> Optional[Task]:
+        return task_of(self.head) if self.head else None
+
+    @functools.cached_property
+    def labels(self) -> Optional[np.ndarray]:
+        if self.head is None:
+            return None
+        return self.data.labels_for(self.head.output.name, [o.name for o in self.spec.outputs])
+
+    @functools.cached_property
+    def predictions(self) -> List[np.ndarray]:
+        out = self.model.predict(self.inputs if len(self.inputs) > 1 else self.inputs[0], batch_size=self.batch_size, verbose=0)
+        return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
+
+    @functools.cached_property
+    def fusion_merges(self) -> List[Merge]:
+        return [m for m in merges(self.spec) if m.is_fusion]
+
+    # ---- merge operands ----------------------------------------------------------------------
+
+    @functools.cached_property
+    def _operand_activations(self) -> Dict[str, np.ndarray]:
+        keys = [k for m in self.fusion_merges for k in m.node.inputs]
+        if not keys:
+            return {}
+        kept = activations.collect(self.model, self.spec, keys, self.inputs, self.batch_size)
+        return {k: v.reshape(len(v), -1) for k, v in kept.items()}
+
+    @_once
+    def merge_scales(self) -> Dict[str, List[OperandScale]]:
+        """Per fusion merge: RMS and share of exact zeros of each operand on the data."""
+        result = {}
+        acts = self._operand_activations
+        for merge in self.fusion_merges:
+            rows = []
+            for operand in merge.operands:
+                value = acts[operand.key]
+                rows.append(OperandScale(operand.key, operand.producer, float(np.sqrt(np.mean(np.square(value, dtype="float64")))),
+                                         float(np.mean(value == 0)), int(value.shape[1])))
+            result[merge.node.key] = rows
+        return result
+
+    # ---- batch normalization -----------------------------------------------------------------
+
+    @_once
+    def batchnorm(self) -> List[BatchNormShift]:
+        nodes = [n for n in self.spec.nodes.values() if n.layer.class_name in ("BatchNormalization", "SyncBatchNormalization")]
+        nodes = [n for n in nodes if len(n.inputs) == 1]
+        if not nodes:
+            return []
+        sums: Dict[str, List[np.ndarray]] = {}
+        counts: Dict[str, int] = {}
+        axes = {n.key: self._channel_axis(n) for n in nodes}
+        for batch in activations.stream(self.model, self.spec, [n.inputs[0] for n in nodes], self.inputs, self.batch_size):
+            for node in nodes:
+                value = np.asarray(batch[node.inputs[0]], dtype="float64")
+                axis = axes[node.key] % value.ndim
+                reduce = tuple(i for i in range(value.ndim) if i != axis)
+                moments = sums.setdefault(node.key, [0.0, 0.0])
+                moments[0] = moments[0] + value.sum(axis=reduce)
+                moments[1] = moments[1] + np.square(value).sum(axis=reduce)
+                counts[node.key] = counts.get(node.key, 0) + int(value.size // value.shape[axis])
+        return [self._shift(node, sums[node.key], counts[node.key]) for node in nodes if node.key in sums]
+
+    @staticmethod
+    def _channel_axis(node) -> int:
+        axis = node.layer.config.get("axis", -1)
+        if isinstance(axis, list):
+            axis = axis[0] if axis else -1
+        return int(axis)
+
+    def _live_layer(self, path: str):
+        layer = self.model
+        for part in path.split("/"):
+            layer = layer.get_layer(part)
+        return layer
+
+    def _shift(self, node, moments, count: int) -> BatchNormShift:
+        import keras
+
+        layer = self._live_layer(node.layer.path)
+        moving_mean = np.asarray(keras.ops.convert_to_numpy(layer.moving_mean), dtype="float64")
+        moving_var = np.asarray(keras.ops.convert_to_numpy(layer.moving_variance), dtype="float64")
+        mean = moments[0] / count
+        var = np.maximum(moments[1] / count - mean ** 2, 0.0)
+        eps = float(node.layer.config.get("epsilon", 1e-3))
+        fresh = bool(np.all(moving_mean == 0) and np.all(moving_var == 1))
+        shift = float(np.mean(np.abs(mean - moving_mean) / np.sqrt(moving_var + eps)))
+        ratio = float(np.mean(np.abs(np.log((var + eps) / (moving_var + eps)))))
+        return BatchNormShift(node.layer.path, node.key, shift, ratio, fresh)
+
+    # ---- inputs ----------------------------------------------------------------------------
+
+    @_once
+    def input_stats(self) -> List[InputStats]:
+        rows = []
+        for name, array in zip(self.names, self.inputs):
+            values = np.asarray(array)
+            if not np.issubdtype(values.dtype, np.number) or values.size == 0:
+                continue
+            flat = values.astype("float64").ravel()
+            finite = flat[np.isfinite(flat)]
+            if finite.size == 0:
+                continue
+            integer = float(np.mean(finite == np.round(finite)))
+            rows.append(InputStats(name, float(finite.min()), float(finite.max()), float(finite.mean()),
+                                   float(finite.std()), integer, values.ndim))
+        return rows
+
+    # ---- modality contribution ---------------------------------------------------------------
+
+    def _score(self, predictions: np.ndarray) -> np.ndarray:
+        return correctness(predictions, self.labels, self.task)
+
+    def chance(self) -> Optional[float]:
+        if self.task is None or self.labels is None or self.task.kind not in ("binary", "multiclass"):
+            return None
+        ids = class_ids(self.labels, self.task)
+        return float(np.bincount(ids).max() / len(ids))
+
+    @_once
+    def ablation(self, rounds: int = 500) -> Optional[AblationResult]:
+        """Per input and mode (zero / mean / shuffle): the drop of the per-sample score, with a
+        bootstrap interval. None without labels or a classification/regression head."""
+        if self.labels is None or self.task is None or len(self.names) < 2:
+            return None
+        base = self._score(self.predictions[0])
+        metric = "accuracy" if self.task.kind in ("binary", "multiclass") else (
+            "label accuracy" if self.task.kind == "multilabel" else "negative squared error")
+        result = AblationResult(metric, float(base.mean()), self.chance())
+        rng = np.random.default_rng(0)
+        order = rng.permutation(self.data.n)
+        for position, name in enumerate(self.names):
+            for mode in ("zero", "mean", "shuffle"):
+                ablated, method = self._ablated_predictions(position, mode, order)
+                drop = base - self._score(ablated)
+                mean, low, high = bootstrap_mean(drop, rounds)
+                result.rows.append(Ablation(name, mode, mean, low, high, method))
+        return result
+
+    def _replacement(self, array: np.ndarray, mode: str, order: np.ndarray) -> np.ndarray:
+        if mode == "zero":
+            return np.zeros_like(array)
+        if mode == "mean":
+            return np.broadcast_to(array.mean(axis=0, keepdims=True), array.shape).astype(array.dtype)
+        return array[order]
+
+    def _ablated_predictions(self, position: int, mode: str, order: np.ndarray) -> Tuple[np.ndarray, str]:
+        inputs = list(self.inputs)
+        inputs[position] = self._replacement(inputs[position], mode, order)
+        out = self.model.predict(inputs if len(inputs) > 1 else inputs[0], batch_size=self.batch_size, verbose=0)
+        return np.asarray(out[0] if isinstance(out, (list, tuple)) else out), "full"
+
+    def conditional_utilization(self, result: AblationResult) -> Dict[str, float]:
+        """Wu et al. (ICML 2022): u(m | others) = (A(full) - A(m replaced by its mean)) / A(full)."""
+        if result.full_score <= 0 or result.metric != "accuracy":
+            return {}
+        return {row.input: row.drop / result.full_score for row in result.rows if row.mode == "mean"}
+
+    # ---- linear probes on branch features ----------------------------------------------------
+
+    @_once
+    def branch_probes(self, folds: int = 3) -> List[BranchProbe]:
+        if self.labels is None or self.task is None or self.task.kind not in ("binary", "multiclass"):
+            return []
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        y = class_ids(self.labels, self.task)
+        counts = np.bincount(y)
+        folds = min(folds, int(counts[counts > 0].min())) if counts.size else 0
+        if folds < 2 or len(set(y.tolist())) < 2:
+            return []
+        acts = self._operand_activations
+        results = []
+        for merge in self.fusion_merges:
+            features = {(o.producer or o.key): self._compact(acts[o.key]) for o in merge.operands}
+            features["fused"] = np.concatenate(list(features.values()), axis=1)
+            scores = {}
+            for name, x in features.items():
+                model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+                cv = StratifiedKFold(folds, shuffle=True, random_state=0)
+                values = cross_val_score(model, x, y, cv=cv)
+                scores[name] = (float(values.mean()), float(values.std()))
+            results.append(BranchProbe(merge.node.key, scores))
+        return results
+
+    @staticmethod
+    def _compact(x: np.ndarray, dims: int = 256) -> np.ndarray:
+        """Wide features through a fixed random projection, so the probe stays quick."""
+        x = np.asarray(x, dtype="float64")
+        if x.shape[1] <= dims:
+            return x
+        projection = np.random.default_rng(0).normal(size=(x.shape[1], dims)) / math.sqrt(dims)
+        return x @ projection

@@ -1,0 +1,866 @@
+"""Fuzzing every reader and ``fusiondoctor check`` with broken and hostile input (hypothesis).
+
+The contract under test: bad or hostile input gives a one-line error (``InputError`` /
+``ConfigError`` from the API; exit code 2 with exactly one stderr line and no traceback from the
+CLI) or a correct partial report. Never an uncaught exception, a crashed rule, a hang, unbounded
+memory or a write to disk; nothing from a file is ever executed.
+
+How it works
+------------
+* Seeds are real files saved once per session: ``tiny_fusion`` and a nested-model variant
+  (frozen Functional backbone + Sequential head) saved by Keras 3 (``.keras``, ``.h5``, config
+  ``.json``) and by tf_keras (``.h5``, ``.json``), plus JSON, CSV and TensorBoard histories.
+* Strategies (``tests/fuzz_corpus.py``) flip, truncate and insert bytes in whole files; mutate the
+  config JSON structurally (deleted keys, swapped types, huge and negative numbers, NaN, unicode
+  and control characters, duplicate names, missing/self/cyclic references, absurd node indices,
+  deep nesting, huge lists) and re-pack it as ``.keras``, ``.h5`` and ``.json``; generate layer
+  graphs, deeply nested models, compile settings and histories from scratch; build hostile zips.
+* The bulk of the examples runs through the API in a sandbox child process
+  (``fuzz_corpus.Sandbox``): a hang fails the example after a timeout instead of stalling CI, an
+  interpreter crash (an HDF5 segfault) fails it instead of killing the worker, and RLIMIT_AS caps
+  its memory. Its working directory and each input's folder are checked for writes, each input
+  for changes. A smaller sample runs the real CLI (exit code 0/1/2, one stderr line on 2).
+
+Running it
+----------
+The default run is small and derandomized (the same examples every time, so CI is reproducible):
+``python -m pytest tests/test_fuzz.py -n 2`` (well under three minutes on two cores).
+
+A longer, random run: set ``FUSIONDOCTOR_FUZZ_EXAMPLES=N`` to use ``max_examples=N`` for every
+property test, with fresh random examples each run (hypothesis prints a ``@reproduce_failure``
+blob for any failure)::
+
+    FUSIONDOCTOR_FUZZ_EXAMPLES=2000 python -m pytest tests/test_fuzz.py -n 2 --hypothesis-show-statistics
+
+Triage: with ``FUSIONDOCTOR_FUZZ_TRIAGE=DIR`` a failing example does not fail its test; its input
+and outcome are saved under DIR instead, so one run can collect every distinct failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import math
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import strategies as st
+
+import fusiondoctor
+from fusiondoctor.config import Settings
+from fusiondoctor.errors import InputError
+from fusiondoctor.limits import Limits
+from tests import fuzz_corpus as fc
+from tests.helpers import Run, tiny_fusion
+
+LONG_RUN = int(os.environ.get("FUSIONDOCTOR_FUZZ_EXAMPLES", "0") or 0)
+TRIAGE = os.environ.get("FUSIONDOCTOR_FUZZ_TRIAGE")
+SANDBOX_TIMEOUT = 20.0
+
+
+def fuzz(examples: int, shrink: bool = True):
+    """Hypothesis settings: ``examples`` by default (derandomized), FUSIONDOCTOR_FUZZ_EXAMPLES when set (random).
+    ``shrink=False`` for slow examples (a CLI process each): report the failure as found."""
+    phases = [p for p in Phase if shrink or p is not Phase.shrink]
+    return settings(
+        max_examples=LONG_RUN or examples,
+        phases=phases,
+        deadline=None,
+        derandomize=not LONG_RUN,
+        database=None,
+        print_blob=True,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+# ================================================================================================
+# Fixtures: seeds, sandbox, scratch space
+# ================================================================================================
+
+
+@pytest.fixture(scope="session")
+def seeds(tmp_path_factory, request, keras3) -> Dict[str, Path]:
+    folder = tmp_path_factory.mktemp("fuzz-seeds")
+    out = fc.build_model_seeds(keras3, folder, "k3", ("keras", "h5", "json"))
+    try:
+        tf_keras = request.getfixturevalue("tf_keras")
+    except pytest.skip.Exception:
+        tf_keras = None
+    if tf_keras is not None:
+        out.update(fc.build_model_seeds(tf_keras, folder, "k2", ("h5", "json")))
+    out.update(fc.write_history_seeds(folder / "histories"))
+    logdir = fc.write_tensorboard_seed(folder / "tensorboard")
+    if logdir is not None:
+        out["tensorboard"] = logdir
+    return out
+
+
+@pytest.fixture(scope="session")
+def seed_docs(seeds) -> Dict[str, Any]:
+    """Config documents per seed model (``k3-tiny``...), compile settings included."""
+    import h5py
+
+    docs = {}
+    for name, path in seeds.items():
+        if path.suffix == ".json" and not name.startswith("history"):
+            doc = json.loads(path.read_text())
+            h5 = path.with_suffix(".h5")
+            if "compile_config" not in doc and h5.exists():  # tf_keras keeps compile settings in the .h5 only
+                with h5py.File(h5, "r") as handle:
+                    training = handle.attrs.get("training_config")
+                if training is not None:
+                    doc["compile_config"] = json.loads(training)
+            docs[path.stem] = doc
+    return docs
+
+
+def _seed(seeds: Dict[str, Path], name: str) -> Path:
+    if name not in seeds:
+        pytest.skip(f"seed {name} needs tf_keras / tensorboard")
+    return seeds[name]
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory) -> Iterator[fc.Sandbox]:
+    box = fc.Sandbox(tmp_path_factory.mktemp("sandbox-cwd"), timeout=SANDBOX_TIMEOUT)
+    yield box
+    box.close()
+
+
+@pytest.fixture(scope="session")
+def scratch(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fuzz-inputs")
+
+
+# ================================================================================================
+# Running one example and judging its outcome
+# ================================================================================================
+
+
+def _snapshot(folder: Path) -> Dict[str, tuple]:
+    """Every file under ``folder``: (sha256, size, mtime_ns)."""
+    state = {}
+    for path in sorted(folder.rglob("*")):
+        stat = path.lstat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() and not path.is_symlink() else "dir"
+        state[str(path.relative_to(folder))] = (digest, stat.st_size, stat.st_mtime_ns)
+    return state
+
+
+def _triage(kind: str, folder: Path, outcome: fc.Outcome) -> None:
+    target = Path(TRIAGE) / f"{outcome.kind}-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(folder, target / "input")
+    (target / "outcome.json").write_text(json.dumps({"kind": kind, "outcome": outcome.kind, "detail": outcome.detail,
+                                                     "data": outcome.data}, indent=2, default=str))
+
+
+def exercise(sandbox: fc.Sandbox, kind: str, target: Path, limits: Optional[Dict[str, Any]] = None,
+             folder: Optional[Path] = None) -> fc.Outcome:
+    """Run ``check`` on ``target`` (a file or folder inside its own example ``folder``, by default
+    its parent) in the sandbox; fail on anything but a report or a one-line input error, and on
+    any write to the example folder or the sandbox's working directory."""
+    folder = folder or target.parent
+    before = _snapshot(folder)
+    outcome = sandbox.run(kind, target, limits)
+    note(f"outcome: {outcome}")
+    problems = []
+    if not outcome.ok:
+        problems.append(f"{outcome}\n{outcome.data.get('traceback', '')}")
+    if _snapshot(folder) != before:
+        problems.append(f"the input folder changed: {sorted(set(_snapshot(folder)) ^ set(before))}")
+    written = os.listdir(sandbox.workdir)
+    if written:
+        problems.append(f"files written to the working directory: {written}")
+        for name in written:
+            shutil.rmtree(sandbox.workdir / name, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (sandbox.workdir / name).unlink()
+    if problems and TRIAGE:
+        _triage(kind, folder, outcome)
+        problems = []
+    shutil.rmtree(folder, ignore_errors=True)
+    assert not problems, "\n".join(problems)
+    return outcome
+
+
+def example_dir(scratch: Path) -> Path:
+    return Path(tempfile.mkdtemp(dir=scratch))
+
+
+def cli(*args: Any, cwd: Optional[Path] = None, timeout: float = 120) -> Run:
+    """The CLI as a real process, with a memory cap and a time limit (a hang fails, not stalls)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(fc.REPO_ROOT), MPLBACKEND="Agg")
+
+    def cap_memory():  # pragma: no cover - runs in the child
+        limit = 4 << 30
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.run([sys.executable, "-m", "fusiondoctor", *map(str, args)], capture_output=True,
+                          encoding="utf-8", errors="replace", cwd=cwd, env=env, timeout=timeout, preexec_fn=cap_memory)
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def assert_cli_contract(result: Run, expect_json: bool = False) -> None:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.code in (0, 1, 2), (result.code, result.stderr)
+    if result.code == 2:
+        assert len(result.stderr_lines) == 1, result.stderr
+        assert result.stderr_lines[0].startswith("fusiondoctor: error: "), result.stderr
+    else:
+        assert all(line.startswith("fusiondoctor: ") for line in result.stderr_lines), result.stderr
+        if expect_json:
+            json.loads(result.stdout)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Fail (TimeoutError) instead of hanging, for the few in-process checks."""
+    def expire(signum, frame):
+        raise TimeoutError(f"took longer than {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# ================================================================================================
+# 1-2. Whole files with flipped, truncated and inserted bytes
+# ================================================================================================
+
+BYTE_SEEDS = ["k3-tiny.keras", "k3-nested.keras", "k3-tiny.h5", "k3-nested.h5", "k2-tiny.h5", "k2-nested.h5"]
+
+
+@pytest.mark.parametrize("seed_name", BYTE_SEEDS)
+@fuzz(examples=40)
+@given(data=st.data())
+def test_byte_mutated_model_files(seeds, sandbox, scratch, seed_name, data):
+    original = fc.Seed(_seed(seeds, seed_name).read_bytes(), seed_name)
+    mutated = data.draw(fc.mutated_bytes(original), label="bytes")
+    suffix = data.draw(st.sampled_from([seeds[seed_name].suffix] * 4 + [".json", ".bin"]), label="suffix")
+    path = example_dir(scratch) / f"model{suffix}"
+    path.write_bytes(mutated)
+    exercise(sandbox, "model", path)
+
+
+# ================================================================================================
+# Structured mutations of the config, re-packed as .keras / .h5 / .json
+# ================================================================================================
+
+DOC_SEEDS = ["k3-tiny", "k3-nested", "k2-tiny", "k2-nested"]
+FORMATS = st.sampled_from(["json", "keras", "h5"])
+
+
+def _doc(seed_docs, name) -> fc.Seed:
+    if name not in seed_docs:
+        pytest.skip(f"seed {name} needs tf_keras")
+    return fc.Seed(seed_docs[name], name)
+
+
+@pytest.mark.parametrize("seed_name", DOC_SEEDS)
+@fuzz(examples=60)
+@given(data=st.data())
+def test_mutated_model_configs(seed_docs, sandbox, scratch, seed_name, data):
+    doc = data.draw(fc.mutated_doc(_doc(seed_docs, seed_name)), label="config")
+    fmt = data.draw(FORMATS, label="format")
+    path = fc.pack(doc, fmt, example_dir(scratch) / f"model.{fmt}")
+    exercise(sandbox, "model", path)
+
+
+@pytest.mark.parametrize("seed_name", DOC_SEEDS)
+@fuzz(examples=30)
+@given(data=st.data())
+def test_mutated_compile_settings(seed_docs, sandbox, scratch, seed_name, data):
+    doc = copy.deepcopy(_doc(seed_docs, seed_name).value)
+    doc["compile_config"] = data.draw(fc.compile_configs(), label="compile_config")
+    if data.draw(st.booleans(), label="also mutate the compile settings"):
+        compile_config = fc.Seed(doc["compile_config"], "compile_config")
+        doc["compile_config"] = data.draw(fc.mutated_doc(compile_config, max_ops=2), label="mutated compile_config")
+    fmt = data.draw(FORMATS, label="format")
+    if fmt == "json" and seed_name.startswith("k2") and data.draw(st.booleans()):
+        doc["training_config"] = doc.pop("compile_config")  # the Keras 2 key
+    path = fc.pack(doc, fmt, example_dir(scratch) / f"model.{fmt}")
+    exercise(sandbox, "model", path)
+
+
+@fuzz(examples=150)
+@given(doc=fc.layer_graph(), fmt=FORMATS)
+def test_generated_layer_graphs(sandbox, scratch, doc, fmt):
+    path = fc.pack(doc, fmt, example_dir(scratch) / f"model.{fmt}")
+    exercise(sandbox, "model", path)
+
+
+@fuzz(examples=40)
+@given(data=st.data())
+def test_deeply_nested_models(sandbox, scratch, data):
+    doc, depth = data.draw(fc.nested_models(), label="chain")
+    max_depth = data.draw(st.one_of(st.none(), st.integers(1, 40)), label="max_depth")
+    fmt = data.draw(FORMATS, label="format")
+    path = fc.pack(doc, fmt, example_dir(scratch) / f"model.{fmt}")
+    outcome = exercise(sandbox, "model", path, {"max_depth": max_depth} if max_depth else None)
+    allowed = max_depth or Limits().max_depth
+    if depth - 1 > allowed:  # ``depth`` models hold depth - 1 levels of nesting
+        assert outcome.kind == "input_error" and "--max-depth" in outcome.detail, outcome
+    else:
+        assert outcome.kind == "report", outcome  # a valid model, however deep: read in full
+
+
+# ================================================================================================
+# Histories: JSON, CSVLogger CSV, TensorBoard
+# ================================================================================================
+
+
+@fuzz(examples=120)
+@given(data=st.data())
+def test_json_histories(sandbox, scratch, data):
+    raw = fc.encode_json(data.draw(fc.json_histories(), label="history"))
+    if data.draw(st.integers(0, 4), label="byte-mutate?") == 0:
+        raw = data.draw(fc.mutated_bytes(fc.Seed(raw, "history"), max_ops=3), label="bytes")
+    path = example_dir(scratch) / data.draw(st.sampled_from(["history.json", "history.txt", "log"]), label="name")
+    path.write_bytes(raw)
+    exercise(sandbox, "history", path)
+
+
+@fuzz(examples=120)
+@given(raw=fc.csv_histories(), name=st.sampled_from(["history.csv", "training.log", "h.tsv"]))
+def test_csv_histories(sandbox, scratch, raw, name):
+    path = example_dir(scratch) / name
+    path.write_bytes(raw)
+    exercise(sandbox, "history", path)
+
+
+@pytest.mark.parametrize("seed_name", ["history.json", "history.csv"])
+@fuzz(examples=40)
+@given(data=st.data())
+def test_byte_mutated_histories(seeds, sandbox, scratch, seed_name, data):
+    mutated = data.draw(fc.mutated_bytes(fc.Seed(seeds[seed_name].read_bytes(), seed_name)), label="bytes")
+    path = example_dir(scratch) / seed_name
+    path.write_bytes(mutated)
+    exercise(sandbox, "history", path)
+
+
+@fuzz(examples=25)
+@given(data=st.data())
+def test_mutated_tensorboard_logdirs(seeds, sandbox, scratch, data):
+    logdir = example_dir(scratch) / "logs"
+    shutil.copytree(_seed(seeds, "tensorboard"), logdir)
+    events = sorted(p for p in logdir.rglob("events.out.tfevents.*"))
+    victim = data.draw(st.sampled_from(events), label="event file")
+    victim.write_bytes(data.draw(fc.mutated_bytes(fc.Seed(victim.read_bytes(), victim.name)), label="bytes"))
+    if data.draw(st.booleans(), label="extra junk event file"):
+        (logdir / "train" / "events.out.tfevents.0.junk").write_bytes(data.draw(st.binary(max_size=64)))
+    target = logdir if data.draw(st.booleans(), label="logdir or file") else victim
+    exercise(sandbox, "history", target, folder=logdir.parent)
+
+
+@fuzz(examples=25)
+@given(data=st.data())
+def test_learning_curve_plots_of_hostile_histories(sandbox, scratch, data):
+    """What ``check --history H --plot P`` draws, rendered to memory in the sandbox."""
+    if data.draw(st.booleans(), label="json or csv"):
+        raw = fc.encode_json(data.draw(fc.json_histories(), label="history"))
+        name = "history.json"
+    else:
+        raw, name = data.draw(fc.csv_histories(), label="csv"), "history.csv"
+    path = example_dir(scratch) / name
+    path.write_bytes(raw)
+    exercise(sandbox, "plot", path)
+
+
+# ================================================================================================
+# The CLI on a sample of the same inputs
+# ================================================================================================
+
+
+@fuzz(examples=16, shrink=False)
+@given(data=st.data())
+def test_cli_on_mutated_inputs(seeds, seed_docs, scratch, data):
+    folder = example_dir(scratch)
+    cwd = folder / "cwd"
+    cwd.mkdir()
+    kind = data.draw(st.sampled_from(["config", "bytes", "graph", "history-json", "history-csv"]), label="kind")
+    fmt_flag = data.draw(st.sampled_from([[], ["--format", "json"], ["--format", "text"]]), label="format")
+    if kind == "config":
+        fmt = data.draw(FORMATS)
+        path = fc.pack(data.draw(fc.mutated_doc(fc.Seed(seed_docs["k3-tiny"], "k3-tiny"))), fmt, folder / f"model.{fmt}")
+        args = ["check", path]
+    elif kind == "bytes":
+        name = data.draw(st.sampled_from(["k3-tiny.keras", "k3-tiny.h5"]))
+        path = folder / name
+        path.write_bytes(data.draw(fc.mutated_bytes(fc.Seed(seeds[name].read_bytes(), name))))
+        args = ["check", path]
+    elif kind == "graph":
+        fmt = data.draw(FORMATS)
+        path = fc.pack(data.draw(fc.layer_graph()), fmt, folder / f"model.{fmt}")
+        args = ["check", path]
+    else:
+        path = folder / ("history.json" if kind == "history-json" else "history.csv")
+        path.write_bytes(fc.encode_json(data.draw(fc.json_histories())) if kind == "history-json"
+                         else data.draw(fc.csv_histories()))
+        args = ["check", "--history", path]
+    before = _snapshot(path.parent)
+    result = cli(*args, *fmt_flag, cwd=cwd)
+    note(f"exit {result.code}; stderr: {result.stderr[-2000:]}")
+    assert_cli_contract(result, expect_json=fmt_flag == ["--format", "json"])
+    assert _snapshot(path.parent) == before
+
+
+# ================================================================================================
+# 3. Hostile archives
+# ================================================================================================
+
+
+def _valid_config(seeds) -> bytes:
+    return seeds["k3-tiny.json"].read_bytes()
+
+
+@pytest.mark.parametrize("lie", [False, True], ids=["honest-header", "lying-header"])
+def test_zip_bomb_is_refused_quickly_with_bounded_memory(seeds, tmp_path, lie):
+    limits = Limits(max_file_mb=1)
+    fusiondoctor.check(seeds["k3-tiny.keras"], settings=Settings(limits=limits))  # warm up: imports are not the bomb
+    bomb = fc.zip_bomb(tmp_path / "bomb.keras", inflated_bytes=64 * limits.max_bytes, lie_about_size=lie)
+    assert bomb.stat().st_size < 128 * 1024  # 64 MB inflated from about 64 KB on disk
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with time_limit(10), pytest.raises(InputError) as caught:
+            fusiondoctor.check(bomb, settings=Settings(limits=limits))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    elapsed = time.monotonic() - started
+    assert "\n" not in str(caught.value)
+    assert elapsed < 5, elapsed
+    # zipfile inflates at most limit + 1 bytes (or what the header claims); zlib's block output
+    # buffer and the final join take about twice that: bounded by the limit, not by the bomb
+    assert peak <= 2.5 * limits.max_bytes, f"peak {peak:,} bytes for a {limits.max_bytes:,} byte limit"
+    if not lie:
+        assert "--max-file-mb" in str(caught.value)
+
+
+def test_zip_bomb_over_the_default_limit_via_cli(tmp_path):
+    bomb = fc.zip_bomb(tmp_path / "bomb.keras", inflated_bytes=96 << 20)  # 96 MB of spaces > 64 MB default
+    started = time.monotonic()
+    result = cli("check", bomb, cwd=tmp_path)
+    assert time.monotonic() - started < 30
+    assert result.code == 2 and len(result.stderr_lines) == 1 and "--max-file-mb" in result.stderr, result.stderr
+
+
+def _listing(*folders: Path) -> Dict[str, List[str]]:
+    return {str(f): sorted(str(p.relative_to(f)) for p in f.rglob("*")) for f in folders}
+
+
+def test_zip_members_with_traversal_names_write_nothing(seeds, tmp_path):
+    evil_abs = Path(tempfile.gettempdir()) / f"fusiondoctor-evil-{uuid.uuid4().hex}.txt"
+    work = tmp_path / "deep" / "er"
+    work.mkdir(parents=True)
+    path = work / "traversal.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("metadata.json", '{"keras_version": "3.5.0"}')
+        archive.writestr("config.json", _valid_config(seeds))
+        for name in ("../../evil.txt", "../evil_dir/evil.txt", str(evil_abs), "..\\..\\evil_win.txt",
+                     "sub/../../../evil2.txt", "./config.json/../../evil3.txt", "model.weights.h5"):
+            archive.writestr(name, b"pwned")
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    watched = (tmp_path, cwd)
+    before = _listing(*watched)
+    report = fusiondoctor.check(path)
+    assert report.codes() == ["FD101"]
+    result = cli("check", path, "--format", "json", cwd=cwd)
+    assert result.code == 1 and result.json["findings"][0]["code"] == "FD101", result.stderr
+    assert _listing(*watched) == before
+    assert not evil_abs.exists()
+    assert not (tmp_path.parent / "evil.txt").exists() and not (fc.REPO_ROOT / "evil.txt").exists()
+
+
+def test_zip_symlink_member_named_config_json_is_not_followed(tmp_path):
+    path = tmp_path / "link.keras"
+    info = zipfile.ZipInfo("config.json")
+    info.create_system = 3
+    info.external_attr = (0o120777 << 16)  # a symlink to /etc/passwd
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(info, "/etc/passwd")
+    with pytest.raises(InputError, match="not valid JSON"):
+        fusiondoctor.check(path)
+
+
+@pytest.mark.parametrize("entry", ["config.json/", "config.json"], ids=["dir-entry", "dir-attributes"])
+def test_config_json_that_is_a_directory_entry(tmp_path, entry):
+    path = tmp_path / "dir.keras"
+    info = zipfile.ZipInfo(entry)
+    info.external_attr = (0o40755 << 16) | 0x10  # MS-DOS directory bit
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(info, b"")
+        if entry.endswith("/"):
+            archive.writestr("config.json/layers.json", b"{}")
+    with pytest.raises(InputError) as caught:
+        fusiondoctor.check(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_encrypted_config_member_gives_one_line_error(seeds, tmp_path):
+    """Regression (bug): an encrypted config.json raised RuntimeError from zipfile."""
+    path = fc.patch_member(fc.pack_keras(_valid_config(seeds), tmp_path / "enc.keras"), "config.json", flags=0x1)
+    with pytest.raises(InputError):
+        fusiondoctor.check(path)
+    result = cli("check", path, cwd=tmp_path)
+    assert result.code == 2 and len(result.stderr_lines) == 1 and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("method", [93, 99, 1], ids=["zstd", "aes", "shrunk"])
+def test_unsupported_compression_method_gives_one_line_error(seeds, tmp_path, method):
+    """Regression (bug): a compression method zipfile cannot read raised NotImplementedError."""
+    path = fc.patch_member(fc.pack_keras(_valid_config(seeds), tmp_path / "m.keras"), "config.json", method=method)
+    with pytest.raises(InputError):
+        fusiondoctor.check(path)
+
+
+def test_corrupt_deflate_stream_gives_one_line_error(seeds, tmp_path):
+    """Regression (bug): a damaged deflate stream in config.json raised zlib.error."""
+    path = fc.pack_keras(_valid_config(seeds), tmp_path / "z.keras", weights=False)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("config.json")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + 60] ^= 0xFF  # well inside the compressed bytes
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError):
+        fusiondoctor.check(path)
+    result = cli("check", path, cwd=tmp_path)
+    assert result.code == 2 and len(result.stderr_lines) == 1 and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("order", ["valid-first", "garbage-first"])
+def test_duplicate_config_json_entries(seeds, tmp_path, order):
+    path = tmp_path / "dup.keras"
+    contents = [_valid_config(seeds), b'{"class_name": 3, "config": [}']
+    if order == "garbage-first":
+        contents.reverse()
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        with zipfile.ZipFile(path, "w") as archive:
+            for content in contents:
+                archive.writestr("config.json", content)
+    try:
+        report = fusiondoctor.check(path)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert report.codes() == ["FD101"]  # the entry zipfile reads (the last) was the valid one
+    assert_cli_contract(cli("check", path, cwd=tmp_path))
+
+
+# ================================================================================================
+# 4. Nothing from a file is executed: a planted Lambda payload
+# ================================================================================================
+
+
+def _lambda_model(keras, marker: Path):
+    marker_path = str(marker)  # a str closure: Keras serializes it with the function's code
+    inputs = keras.Input((4,), name="x")
+    payload = keras.layers.Lambda(lambda x: (open(marker_path, "w").write("pwned"), x)[1], name="payload")
+    hidden = payload(inputs)
+    out = keras.layers.Dense(1, activation="sigmoid", name="out")(hidden)
+    model = keras.Model(inputs, out)
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def _lambda_files(keras3, request, folder: Path, marker: Path) -> List[Path]:
+    files = []
+    model = _lambda_model(keras3, marker)  # building the model runs the lambda once: that writes the marker
+    for name in ("k3-lambda.keras", "k3-lambda.h5"):
+        model.save(folder / name)
+        files.append(folder / name)
+    try:
+        tf_keras = request.getfixturevalue("tf_keras")
+    except pytest.skip.Exception:
+        tf_keras = None
+    if tf_keras is not None:
+        _lambda_model(tf_keras, marker).save(folder / "k2-lambda.h5")
+        files.append(folder / "k2-lambda.h5")
+    return files
+
+
+def test_planted_lambda_is_never_executed(keras3, request, tmp_path):
+    marker = tmp_path / "MARKER"
+    (tmp_path / "models").mkdir()
+    files = _lambda_files(keras3, request, tmp_path / "models", marker)
+    assert marker.exists(), "the payload should be live: building the model runs it"
+    marker.unlink()
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    for path in files:
+        report = fusiondoctor.check(path)
+        payload = [u for u in report.unexamined if u.location.layer == "payload"]
+        assert payload and "Lambda" in payload[0].reason, (path.name, report.unexamined)
+        result = cli("check", path, "--format", "json", cwd=cwd)
+        assert result.code in (0, 1), result.stderr
+        layers = [u["location"]["layer"] for u in result.json["not_inspected"]]
+        assert "payload" in layers
+        text = cli("check", path, cwd=cwd)
+        assert text.code in (0, 1) and "payload" in text.stdout, text.stdout
+        assert not marker.exists(), f"checking {path.name} executed the Lambda payload"
+    assert os.listdir(cwd) == []
+    # control: Keras itself, told the file is trusted, does run the payload
+    keras3.models.load_model(files[0], safe_mode=False)
+    assert marker.exists()
+
+
+def test_hand_written_payloads_are_never_imported_or_run(tmp_path):
+    marker = tmp_path / "MARKER2"
+    code = f"__import__('pathlib').Path({str(marker)!r}).write_text('pwned')"
+    config = {"class_name": "Functional", "config": {"name": "evil", "layers": [
+        {"class_name": "InputLayer", "name": "in", "config": {"name": "in", "batch_input_shape": [None, 4]},
+         "inbound_nodes": []},
+        {"class_name": "Lambda", "name": "src", "config": {"name": "src", "function": [f"lambda x: ({code}, x)[1]", None, None],
+                                                          "function_type": "lambda", "module": "builtins"},
+         "inbound_nodes": [[["in", 0, 0, {}]]]},
+        {"class_name": "system", "module": "os", "registered_name": "os>system", "name": "sys",
+         "config": {"name": "sys", "command": f"touch {marker}"}, "inbound_nodes": [[["src", 0, 0, {}]]]},
+        {"class_name": "Dense", "name": "out", "config": {"name": "out", "units": 1, "activation": {
+            "module": "builtins", "class_name": "function", "config": "exec", "registered_name": "exec"}},
+         "inbound_nodes": [[["sys", 0, 0, {}]]]}],
+        "input_layers": [["in", 0, 0]], "output_layers": [["out", 0, 0]]},
+        "training_config": {"loss": {"module": "builtins", "class_name": "function", "config": "eval"},
+                            "optimizer_config": {"class_name": "Adam", "config": {"learning_rate": code}}}}
+    for fmt in ("json", "keras", "h5"):
+        path = fc.pack(config, fmt, tmp_path / f"evil.{fmt}")
+        report = fusiondoctor.check(path)
+        assert {"src", "sys"} <= {u.location.layer for u in report.unexamined}
+        assert_cli_contract(cli("check", path, cwd=tmp_path))
+    assert not marker.exists()
+
+
+# ================================================================================================
+# 5. Every CLI command leaves its inputs untouched
+# ================================================================================================
+
+
+def _flip_bytes(data: bytes, seed: int, count: int = 12) -> bytes:
+    rng = random.Random(seed)
+    buf = bytearray(data)
+    regions = fc.hot_regions(data)
+    for _ in range(count):
+        lo, hi = rng.choice(regions)
+        buf[rng.randrange(lo, hi)] ^= 1 << rng.randrange(8)
+    return bytes(buf)
+
+
+@pytest.mark.parametrize("variant", ["valid", "mutated"])
+def test_every_cli_command_leaves_inputs_untouched(seeds, tmp_path, variant):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    names = ["k3-tiny.keras", "k3-nested.h5", "k3-tiny.json", "history.json", "history.csv"]
+    if "k2-tiny.h5" in seeds:
+        names.append("k2-tiny.h5")
+    for i, name in enumerate(names):
+        data = seeds[name].read_bytes()
+        (inputs / name).write_bytes(data if variant == "valid" else _flip_bytes(data, i))
+    if "tensorboard" in seeds:
+        shutil.copytree(seeds["tensorboard"], inputs / "tb")
+    for path in (inputs / "tb").rglob("*") if "tensorboard" in seeds else ():
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    for path in inputs.iterdir():
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))  # an old mtime, so any touch shows
+    out, cwd = tmp_path / "out", tmp_path / "cwd"
+    out.mkdir()
+    cwd.mkdir()
+    models = [inputs / n for n in names if not n.startswith("history")]
+    history, csv_history = inputs / "history.json", inputs / "history.csv"
+    commands = []
+    for model in models:
+        commands += [["check", model], ["check", model, "--format", "json"],
+                     ["check", model, "--history", csv_history, "--format", "text"]]
+    commands += [
+        ["check", models[0], "--history", history, "--plot", out / "curves.png"],
+        ["check", models[0], "--output", out / "report.json"],
+        ["check", *models, "--format", "json", "--output", out / "all.txt"],
+        ["check", "--history", history, "--format", "json"],
+        ["check", "--history", csv_history, "--plot", out / "csv.svg"],
+    ]
+    if "tensorboard" in seeds:
+        commands.append(["check", "--history", inputs / "tb", "--format", "json"])
+    before = _snapshot(inputs)
+    for command in commands:
+        result = cli(*command, cwd=cwd)
+        if len([a for a in command if a in models]) == 1 or "--history" in command:
+            assert_cli_contract(result)  # one input, so at most one error line
+        assert result.code in (0, 1, 2) and "Traceback" not in result.stderr, (command, result.stderr)
+        assert _snapshot(inputs) == before, f"{command} changed its inputs"
+        assert os.listdir(cwd) == [], f"{command} wrote {os.listdir(cwd)}"
+    assert set(os.listdir(out)) <= {"curves.png", "report.json", "all.txt", "csv.svg"}
+    if variant == "valid":
+        assert set(os.listdir(out)) == {"curves.png", "report.json", "all.txt", "csv.svg"}
+
+
+# ================================================================================================
+# 6. Limits: refused with the flag named, let through when raised
+# ================================================================================================
+
+
+def _one_line_naming(result: Run, flag: str) -> None:
+    assert result.code == 2, (result.code, result.stderr)
+    assert len(result.stderr_lines) == 1 and flag in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name", ["k3-tiny.keras", "k3-tiny.json", "k3-tiny.h5", "k2-tiny.h5"])
+def test_max_file_mb_flag(seeds, tmp_path, name):
+    path = _seed(seeds, name)
+    _one_line_naming(cli("check", path, "--max-file-mb", "0.001", cwd=tmp_path), "--max-file-mb")
+    assert cli("check", path, "--max-file-mb", "0.5", cwd=tmp_path).code in (0, 1)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_max_file_mb_flag_for_histories(tmp_path, suffix):
+    path = tmp_path / f"history{suffix}"
+    epochs = 400
+    if suffix == ".json":
+        path.write_text(json.dumps({"loss": [1 / (e + 1) for e in range(epochs)], "val_loss": [1.0] * epochs}))
+    else:
+        path.write_text("epoch,loss,val_loss\n" + "".join(f"{e},{1 / (e + 1)},1.0\n" for e in range(epochs)))
+    assert path.stat().st_size > 0.005 * 1024 * 1024
+    _one_line_naming(cli("check", "--history", path, "--max-file-mb", "0.005", cwd=tmp_path), "--max-file-mb")
+    assert cli("check", "--history", path, "--max-file-mb", "1", cwd=tmp_path).code in (0, 1)
+
+
+@pytest.mark.parametrize("name", ["k3-tiny.keras", "k3-nested.h5", "k2-nested.h5"])
+def test_max_layers_flag(seeds, tmp_path, name):
+    path = _seed(seeds, name)
+    _one_line_naming(cli("check", path, "--max-layers", "3", cwd=tmp_path), "--max-layers")
+    assert cli("check", path, "--max-layers", "50", cwd=tmp_path).code in (0, 1)
+
+
+@pytest.mark.parametrize("dialect", ["keras3", "keras2"])
+def test_max_depth_flag(tmp_path, dialect):
+    path = fc.pack(fc.nested_chain(4, dialect), "json", tmp_path / "chain.json")  # 3 levels of nesting
+    _one_line_naming(cli("check", path, "--max-depth", "2", cwd=tmp_path), "--max-depth")
+    assert cli("check", path, "--max-depth", "3", cwd=tmp_path).code in (0, 1)
+    deep = fc.pack(fc.nested_chain(40, dialect), "keras", tmp_path / "deep.keras")  # over the default 32
+    _one_line_naming(cli("check", deep, cwd=tmp_path), "--max-depth")
+    assert cli("check", deep, "--max-depth", "64", cwd=tmp_path).code in (0, 1)
+
+
+@pytest.mark.parametrize("flag, value", [("--max-file-mb", "0"), ("--max-layers", "-1"), ("--max-depth", "0"),
+                                         ("--max-file-mb", "-5"), ("--max-layers", "many")])
+def test_nonsense_limits_are_usage_errors(seeds, tmp_path, flag, value):
+    result = cli("check", seeds["k3-tiny.json"], flag, value, cwd=tmp_path)
+    assert result.code == 2 and "Traceback" not in result.stderr, result.stderr
+
+
+# ================================================================================================
+# Regressions: minimal inputs for the crashes the fuzzer found (each fails until its bug is fixed)
+# ================================================================================================
+
+HUGE_NUMBER = "9" * 5000  # more digits than Python's int() accepts by default (4300)
+
+
+@pytest.mark.parametrize("fmt", ["json", "keras", "h5"])
+def test_regression_model_config_with_a_5000_digit_number(tmp_path, fmt):
+    """json.loads raises ValueError (int max str digits), not JSONDecodeError (files._parse_json)."""
+    raw = ('{"class_name": "Functional", "config": {"name": "m", "layers": [], "units": ' + HUGE_NUMBER + "}}").encode()
+    path = tmp_path / f"m.{fmt}"
+    if fmt == "json":
+        path.write_bytes(raw)
+    elif fmt == "keras":
+        fc.pack_keras(raw, path)
+    else:
+        fc.pack_h5(raw, path)
+    with pytest.raises(InputError):
+        fusiondoctor.check(path)
+
+
+def test_regression_history_json_with_a_5000_digit_number(tmp_path):
+    """readers._read_json catches JSONDecodeError and RecursionError, not the ValueError of int()."""
+    path = tmp_path / "history.json"
+    path.write_text('{"loss": [' + HUGE_NUMBER + "]}")
+    with pytest.raises(InputError):
+        fusiondoctor.check(history=path)
+
+
+def test_regression_history_csv_with_a_field_over_128_kib(tmp_path):
+    """csv.Error('field larger than field limit (131072)') escapes readers._read_csv."""
+    path = tmp_path / "history.csv"
+    path.write_text("loss\n" + "1" * 200_000 + "\n")
+    with pytest.raises(InputError):
+        fusiondoctor.check(history=path)
+
+
+@pytest.mark.parametrize("strides, padding", [([0, 0], "valid"), ([0, 0], "same"), (0, "valid")])
+def test_regression_conv_with_zero_strides(tmp_path, strides, padding):
+    """ZeroDivisionError in shapes._conv_length, not caught by normalize (it catches ValueError etc.)."""
+    config = {"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "name": "in", "config": {"name": "in", "batch_input_shape": [None, 8, 8, 3]},
+         "inbound_nodes": []},
+        {"class_name": "Conv2D", "name": "conv", "config": {"name": "conv", "filters": 2, "kernel_size": 3,
+                                                            "strides": strides, "padding": padding},
+         "inbound_nodes": [[["in", 0, 0, {}]]]}],
+        "input_layers": [["in", 0, 0]], "output_layers": [["conv", 0, 0]]}}
+    path = tmp_path / "conv.json"
+    path.write_text(json.dumps(config))
+    try:
+        fusiondoctor.check(path)
+    except InputError:
+        pass
+
+
+def test_regression_csv_history_with_carriage_return_line_endings(tmp_path):
+    """Classic-Mac CR line endings: csv.Error('new-line character seen in unquoted field') escapes
+    readers._read_csv, which iterates an io.StringIO without newline=''."""
+    path = tmp_path / "history.csv"
+    path.write_bytes(b"loss\r0.5\r0.4\r")
+    report = fusiondoctor.check(history=path)
+    assert report.subjects
+
+
+def test_regression_h5_model_config_with_invalid_utf8(tmp_path):
+    """h5py decodes a variable-length string attribute with surrogateescape; files._read_h5 then
+    calls model_config.encode('utf-8'), which raises UnicodeEncodeError."""
+    import h5py
+    import numpy as np
+
+    path = tmp_path / "bad-utf8.h5"
+    with h5py.File(path, "w") as handle:
+        handle.attrs.create("model_config", np.array(b'{"class_name": "\xff"}', dtype=object),
+                            dtype=h5py.string_dtype("utf-8"))
+    with pytest.raises(InputError):
+        fusiondoctor.check(path)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_regression_non_finite_max_file_mb(seeds, tmp_path, value):
+    """config.parse_limits accepts NaN and infinity (``value <= 0`` is False); Limits.max_bytes then
+    raises ValueError / OverflowError from int() with a traceback."""
+    result = cli("check", seeds["k3-tiny.json"], "--max-file-mb", value, cwd=tmp_path)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.code in (0, 1) or (result.code == 2 and len(result.stderr_lines) == 1), result.stderr
+
+
+def test_regression_lone_surrogate_in_a_layer_name_via_cli(seeds, tmp_path):
+    """A JSON "\\ud800" escape reaches the text report; the CLI's UTF-8 stdout / --output raise
+    UnicodeEncodeError with a traceback (cli._write)."""
+    text = seeds["k3-tiny.json"].read_text().replace('"output_layer"', '"out\\ud800"')
+    path = tmp_path / "surrogate.json"
+    path.write_text(text)
+    assert_cli_contract(cli("check", path, cwd=tmp_path))
+    result = cli("check", path, "--output", tmp_path / "report.txt", cwd=tmp_path)
+    assert_cli_contract(result)
