@@ -23,6 +23,7 @@ _LAZY = {
     "all_rules": "registry",
     "load_model_spec": "subject",
     "read_history": "history",
+    "confirm": "trials.confirm",
 }
 
 __all__ = [

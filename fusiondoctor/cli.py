@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -58,6 +59,24 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--plots", metavar="DIR", help="write every plot that applies (learning curves, branch scales, "
                                                        "modality contribution, BatchNorm shift) as PNG files into DIR")
     check.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of crashed rules")
+
+    fix = commands.add_parser("fix", help="trial each proposed fix by retraining against the baseline (loads Keras)")
+    fix.add_argument("path", metavar="MODEL", help="model file (.keras or .h5); never modified")
+    fix.add_argument("--data", required=True, metavar="NPZ", help="training data: one array per input plus y")
+    fix.add_argument("--select", metavar="CODES", help="only trial fixes of these rules")
+    fix.add_argument("--ignore", metavar="CODES", help="leave these rules out")
+    fix.add_argument("--epochs", type=int, default=5, help="epochs per run (default 5)")
+    fix.add_argument("--seeds", type=int, default=3, help="runs per model, each with its own seed (default 3)")
+    fix.add_argument("--budget", type=float, metavar="SECONDS", help="stop starting new runs after this much wall time")
+    fix.add_argument("--keep-weights", choices=["frozen", "all", "none"], default="frozen",
+                     help="saved weights to start from: of frozen layers (default), all layers, or none")
+    fix.add_argument("--max-samples", type=int, default=None, metavar="N", help="samples used from --data (default 4096)")
+    fix.add_argument("--write", metavar="PATH", help="save the best confirmed model here (never over the input)")
+    fix.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    fix.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    fix.add_argument("--plots", metavar="DIR", help="write baseline-vs-candidate learning curves into DIR")
+    fix.add_argument("--unsafe-load", action="store_true", help="allow Lambda layers (runs code from the file)")
+    fix.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
     rules = commands.add_parser("rules", help="list the rule catalogue")
     rules.add_argument("--format", choices=["text", "json", "markdown"], default="text")
@@ -157,6 +176,31 @@ def _write(text: str, output: Optional[str]) -> None:
         sys.stdout.write(text)
 
 
+def _fix(args: argparse.Namespace) -> int:
+    from .trials.confirm import DEFAULT_TRIAL_SAMPLES, confirm  # lazy: loads numpy, and Keras when it runs
+
+    result = confirm(args.path, args.data, select=_selectors(args.select), ignore=_selectors(args.ignore) or (),
+                     epochs=args.epochs, seeds=args.seeds, budget=args.budget, keep_weights=args.keep_weights,
+                     max_samples=args.max_samples or DEFAULT_TRIAL_SAMPLES, unsafe=args.unsafe_load,
+                     progress=not args.quiet, write=args.write)
+    fmt = args.format if args.format != "text" or not args.output else SUFFIXES.get(Path(args.output).suffix.lower(), "text")
+    _write(render(result.report, fmt), args.output)
+    if args.plots:
+        from .render import plots
+
+        folder = Path(args.plots)
+        folder.mkdir(parents=True, exist_ok=True)
+        for trial in result.trials:
+            path = folder / f"trial_{trial.code}.png"
+            plots.save_figure(plots.trial_curves(result.baseline, trial), str(path))
+            print(f"fusiondoctor: plot written to {path}", file=sys.stderr)
+    if result.written:
+        print(f"fusiondoctor: best confirmed model written to {result.written}", file=sys.stderr)
+    if not result.trials:
+        print("fusiondoctor: no finding has a fix that can be trialled", file=sys.stderr)
+    return EXIT_OK if result.best() is not None or not result.trials else EXIT_FINDINGS
+
+
 def _rules(args: argparse.Namespace) -> int:
     text = {"text": catalogue.as_text, "json": catalogue.as_json, "markdown": catalogue.as_markdown}[args.format]()
     sys.stdout.write(text)
@@ -169,12 +213,17 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from .history import readers
+
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
-    handlers = {"check": _check, "rules": _rules, "explain": _explain}
+    handlers = {"check": _check, "fix": _fix, "rules": _rules, "explain": _explain}
+    warnings.filterwarnings("ignore", module="keras")  # fusiondoctor reports what Keras warns about, once
+    before = readers.AVOID_TENSORFLOW
+    readers.AVOID_TENSORFLOW = "tensorflow" not in sys.modules  # a fresh CLI process: read TensorBoard logs without TF
     try:
         return handlers[args.command](args)
     except FusionDoctorError as exc:
@@ -185,6 +234,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    finally:
+        readers.AVOID_TENSORFLOW = before
 
 
 def run() -> None:

@@ -191,6 +191,7 @@ class Report:
     skipped: Tuple[Skipped, ...] = ()
     unexamined: Tuple[Unexamined, ...] = ()
     errors: Tuple[RuleError, ...] = ()
+    trials: Tuple[Mapping[str, Any], ...] = ()
 
     def codes(self) -> list:
         """The codes found, sorted and without repeats."""
@@ -214,4 +215,5 @@ class Report:
             self.skipped + other.skipped,
             self.unexamined + other.unexamined,
             self.errors + other.errors,
+            self.trials + other.trials,
         )

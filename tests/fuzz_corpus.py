@@ -184,7 +184,7 @@ def pack(doc: Any, fmt: str, path: Path) -> Path:
 
 SPECIAL_STRINGS = [
     "", " ", "\x00", "\n", "a\nb", "\r\n", "\t", "\x1b[31m", "\u202etxt.exe", "\ufeff", "\ud800", "\udfff",
-    "🤖🔥", "名前", "ǅ", "x" * 10_000, "../../etc/passwd", "/abs/path", "%s%n%x", "{0}", "${jndi:ldap://x}",
+    "🤖🔥", "名前", "ǅ", "../../etc/passwd", "/abs/path", "%s%n%x", "{0}", "${jndi:ldap://x}",
     "__keras_tensor__", "Functional", "Sequential", "Model", "InputLayer", "Lambda", "Dense", "Concatenate",
     "None", "null", "nan", "NaN", "inf", "-inf", "1e999", "-0", "0x10", "1_000", "true", "same", "valid", "causal",
     "channels_first", "softmax", "sigmoid", "linear", "keras.layers", "builtins>eval", "os>system", "function",
@@ -209,6 +209,7 @@ scalars = st.one_of(
     st.sampled_from(SPECIAL_FLOATS),
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from(SPECIAL_STRINGS),
+    st.builds(lambda: "x" * 10_000),  # (st.just would put 10 kB into every strategy repr)
     st.text(max_size=12),
 )
 
@@ -352,12 +353,23 @@ def mutated_doc(draw, doc: Any, max_ops: int = 4) -> Any:
     return doc
 
 
+def rarely(draw, one_in: int) -> bool:
+    """True about once in ``one_in`` draws; False for hypothesis' simplest choice, so the plain
+    case is the one examples shrink towards."""
+    return draw(st.integers(1, one_in)) == one_in
+
+
+def _choice(draw, items: Sequence[Any]) -> Any:
+    """One of ``items`` (drawn by index: ``st.sampled_from`` would repr the whole list)."""
+    return items[draw(st.integers(0, len(items) - 1))]
+
+
 def _pick_path(draw, doc: Any) -> Path_:
     paths = [p for p, _ in walk(doc)]
     interesting = [p for p in paths if p and p[-1] in INTERESTING_KEYS]
     if interesting and draw(st.booleans()):
-        return draw(st.sampled_from(interesting))
-    return draw(st.sampled_from(paths))
+        return _choice(draw, interesting)
+    return _choice(draw, paths)
 
 
 def _mutate_once(draw, doc: Any) -> Any:
@@ -375,53 +387,53 @@ def _mutate_once(draw, doc: Any) -> Any:
         return delete_at(doc, _pick_path(draw, doc))
     if op == "swap_type":
         path = _pick_path(draw, doc)
-        return set_at(doc, path, draw(st.sampled_from(_swap_type(get_at(doc, path)))))
+        return set_at(doc, path, _choice(draw, _swap_type(get_at(doc, path))))
     if op == "numeric":
         ints = [p for p, v in walk(doc) if isinstance(v, (int, float)) and not isinstance(v, bool) and p]
         if not ints:
             return set_at(doc, _pick_path(draw, doc), draw(st.sampled_from(SPECIAL_INTS)))
-        path = draw(st.sampled_from(ints))
+        path = _choice(draw, ints)
         value = draw(st.one_of(st.sampled_from(SPECIAL_INTS), st.sampled_from(SPECIAL_FLOATS), st.integers(-5, 5)))
         return set_at(doc, path, value)
     if op == "shape":
         shaped = [p for p, v in walk(doc) if p and p[-1] in ("shape", "batch_shape", "batch_input_shape", "input_shape",
                                                              "target_shape", "kernel_size", "strides", "pool_size",
                                                              "dilation_rate", "padding", "cropping")]
-        path = draw(st.sampled_from(shaped)) if shaped else _pick_path(draw, doc)
+        path = _choice(draw, shaped) if shaped else _pick_path(draw, doc)
         return set_at(doc, path, draw(shape_lists))
     if op == "duplicate_layer":
-        path, entry = draw(st.sampled_from(layers))
+        path, entry = _choice(draw, layers)
         parent = get_at(doc, path[:-1])
         parent.insert(draw(st.integers(0, len(parent))), copy.deepcopy(entry))
         return doc
     if op == "rename_layer":
-        path, entry = draw(st.sampled_from(layers))
-        new = draw(st.one_of(st.sampled_from(SPECIAL_STRINGS), st.sampled_from(names), st.text(max_size=5)))
+        path, entry = _choice(draw, layers)
+        new = draw(st.one_of(st.sampled_from(SPECIAL_STRINGS), st.text(max_size=5))) if draw(st.booleans()) else _choice(draw, names)
         entry["name"] = new
         if isinstance(entry.get("config"), dict) and draw(st.booleans()):
             entry["config"]["name"] = new
         return doc
     if op == "drop_layer":
-        path, _ = draw(st.sampled_from(layers))
+        path, _ = _choice(draw, layers)
         return delete_at(doc, path)
     if op == "reorder_layers":
         lists = [p for p, v in walk(doc) if p and p[-1] == "layers" and isinstance(v, list)]
         if lists:
-            target = get_at(doc, draw(st.sampled_from(lists)))
+            target = get_at(doc, _choice(draw, lists))
             target[:] = draw(st.permutations(target))
         return doc
     if op == "class_name":
-        _, entry = draw(st.sampled_from(layers))
+        _, entry = _choice(draw, layers)
         entry["class_name"] = draw(st.one_of(st.sampled_from(CLASS_NAMES), st.sampled_from(SPECIAL_STRINGS)))
         return doc
     if op == "retarget_ref":
-        path, ref = draw(st.sampled_from(refs))
+        path, ref = _choice(draw, refs)
         owner = next((e.get("name") for p, e in layers if path[: len(p)] == p), None)
-        target = draw(st.sampled_from([*names, "missing_layer", "", owner or "self"]))  # incl. self-reference / cycles
+        target = _choice(draw, [*names, "missing_layer", "", owner or "self"])  # incl. self-reference / cycles
         ref[0] = target
         return doc
     if op == "node_index":
-        _, ref = draw(st.sampled_from(refs))
+        _, ref = _choice(draw, refs)
         ref[draw(st.sampled_from([1, 2]))] = draw(st.sampled_from([-1, -(2**63), 1, 2, 3, 10**9, 2**63, 2**64, 10**30]))
         return doc
     if op == "nest_value":
@@ -431,7 +443,7 @@ def _mutate_once(draw, doc: Any) -> Any:
         return set_at(doc, _pick_path(draw, doc), draw(big_values))
     if op == "self_nest_model":
         # a layer entry replaced by the whole model: nested models (with the same names) inside it
-        path, entry = draw(st.sampled_from(layers))
+        path, entry = _choice(draw, layers)
         snapshot = copy.deepcopy(doc if isinstance(doc, dict) else {})
         entry["class_name"] = draw(st.sampled_from(["Functional", "Sequential", "Model"]))
         entry["config"] = snapshot.get("config", snapshot)
@@ -443,7 +455,7 @@ def _mutate_once(draw, doc: Any) -> Any:
 # Synthetic layer graphs (both dialects), hostile by construction
 # ================================================================================================
 
-CLASS_NAMES = ["InputLayer", "Dense", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D",
+CLASS_NAMES = ["Dense", "InputLayer", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D",
                "Conv2DTranspose", "MaxPooling2D", "AveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
                "Flatten", "Reshape", "Dropout", "BatchNormalization", "LayerNormalization", "Activation", "Softmax",
                "ReLU", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Embedding", "RepeatVector", "Concatenate",
@@ -486,7 +498,7 @@ def layer_config(draw, class_name: str, name: str) -> Dict[str, Any]:
     }
     for key in draw(st.lists(st.sampled_from(sorted(pool)), max_size=6, unique=True)):
         config[key] = draw(pool[key])
-    if draw(st.integers(0, 9)) == 0:
+    if rarely(draw, 10):
         config[draw(st.sampled_from(KEYS))] = draw(weird_values)
     return config
 
@@ -503,8 +515,9 @@ def layer_graph(draw, dialect: Optional[str] = None) -> Dict[str, Any]:
     dialect = dialect or draw(st.sampled_from(["keras2", "keras3"]))
     n = draw(st.integers(1, 10))
     names = [f"l{i}" for i in range(n)]
-    for i in draw(st.lists(st.integers(0, n - 1), max_size=2)):
-        names[i] = draw(st.one_of(st.sampled_from(SPECIAL_STRINGS[:20]), st.sampled_from(names)))
+    if rarely(draw, 4):  # odd or duplicate names now and then
+        for i in draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=2)):
+            names[i] = draw(st.one_of(st.sampled_from(SPECIAL_STRINGS[:20]), st.sampled_from(names)))
     n_inputs = draw(st.integers(0, min(3, n)))
     index = st.one_of(st.integers(0, 2), st.sampled_from([-1, 10**9, 2**63]))
     ref_name = st.one_of(st.sampled_from(names), st.just("missing"))
@@ -521,11 +534,11 @@ def layer_graph(draw, dialect: Optional[str] = None) -> Dict[str, Any]:
         if class_name != "InputLayer":
             # mostly wire to earlier layers (a DAG); sometimes anywhere (cycles, self-calls)
             earlier = names[:i] or names
-            for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 4)) == 0 else 1):
+            for _ in range(draw(st.integers(0, 2)) if rarely(draw, 5) else 1):
                 k = draw(st.integers(1, 3))
-                sources = [draw(st.one_of(st.sampled_from(earlier), ref_name)) for _ in range(k)]
-                refs = [(s, draw(index) if draw(st.integers(0, 5)) == 0 else 0,
-                         draw(index) if draw(st.integers(0, 5)) == 0 else 0) for s in sources]
+                sources = [draw(ref_name) if rarely(draw, 6) else draw(st.sampled_from(earlier)) for _ in range(k)]
+                refs = [(s, draw(index) if rarely(draw, 6) else 0, draw(index) if rarely(draw, 6) else 0)
+                        for s in sources]
                 if dialect == "keras3":
                     tensors = [_tensor(s, a, b, draw(shape_lists) if draw(st.booleans()) else [None, 8]) for s, a, b in refs]
                     args = tensors if len(tensors) > 1 or draw(st.booleans()) else tensors[0]
@@ -542,6 +555,8 @@ def layer_graph(draw, dialect: Optional[str] = None) -> Dict[str, Any]:
             entry["registered_name"] = None
         layers.append(entry)
     outs = draw(st.lists(st.tuples(st.one_of(st.sampled_from(names), ref_name), index, index), min_size=0, max_size=3))
+    if not rarely(draw, 4):  # usually the last layer is an output, as in a real model
+        outs.insert(0, (names[-1], 0, 0))
     ins = [[names[i], 0, 0] for i in range(n_inputs)]
     class_name = draw(st.sampled_from(["Functional", "Functional", "Functional", "Model", "Sequential"]))
     doc: Dict[str, Any] = {
@@ -649,7 +664,7 @@ optimizers = st.one_of(
 
 @st.composite
 def compile_configs(draw) -> Any:
-    if draw(st.integers(0, 9)) == 0:
+    if rarely(draw, 10):
         return draw(weird_values)
     return draw(st.fixed_dictionaries({}, optional={
         "loss": losses, "metrics": metrics, "weighted_metrics": metrics, "optimizer": optimizers,

@@ -125,10 +125,6 @@ def test_shorter_validation_lists_are_placed_at_every_nth_epoch(epochs, val_epoc
     assert spec.get("loss").epochs == tuple(range(epochs))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fusiondoctor/history/spec.py from_columns infers the validation epochs only when len(longest) "
-    "is a multiple of len(val); 5 epochs with validation_freq=2 give 2 val values, placed at epochs "
-    "(0, 1) instead of (1, 3)"))
 def test_validation_freq_with_an_odd_number_of_epochs():
     spec = read_history({"loss": [1.0, 0.8, 0.7, 0.6, 0.5], "val_loss": [0.85, 0.65]})
     assert spec.get("val_loss").epochs == (1, 3)
@@ -158,10 +154,6 @@ def test_csv_empty_validation_cells_are_epochs_without_validation(tmp_path):
     assert spec.get("loss").epochs == (0, 1, 2, 3)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "keras.callbacks.CSVLogger writes 'NA' (not an empty cell) on epochs without validation "
-    "(validation_freq > 1); fusiondoctor/history/readers.py _number accepts '', 'nan', 'none', "
-    "'null' but not 'NA', so the whole file is rejected as 'holds 'NA', not a number'"))
 def test_csvlogger_na_cells_with_validation_freq(tmp_path):
     text = ("epoch,accuracy,loss,val_accuracy,val_loss\n0,0.56,0.678,NA,NA\n1,0.56,0.677,0.56,0.676\n"
             "2,0.56,0.676,NA,NA\n3,0.56,0.675,0.56,0.674\n")
@@ -176,10 +168,6 @@ def test_csv_nan_and_infinity_cells(tmp_path):
     assert math.isnan(values[4]) and values[5] == math.inf
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fusiondoctor/history/readers.py _read_csv drops every NaN point of a validation series to "
-    "skip epochs without validation, so a val_loss that became NaN (written 'nan' by CSVLogger) "
-    "disappears and FD305 cannot report it; JSON keeps it"))
 def test_csv_keeps_a_nan_validation_loss(tmp_path):
     text = "epoch,loss,val_loss\n0,2.1,2.0\n1,nan,nan\n2,nan,nan\n"
     spec = read_history(write(tmp_path / "log.csv", text))
@@ -227,15 +215,13 @@ def event_logs(tmp_path_factory) -> Path:
 
 
 def read_in_subprocess(path: Path) -> dict:
-    """Read a history in a fresh interpreter: what it holds, and which heavy modules that imported.
-
-    TensorBoard logs are read out of process on purpose: reading them where TensorFlow is not yet
-    loaded leaves tensorboard's no-TensorFlow switch set for the rest of the process (see
-    test_keras_tensorboard_callback_still_works_after_reading_logs), which would break the Keras
-    TensorBoard callback of any later test in the same worker."""
+    """Read a history in a fresh interpreter the way the command line does (its process is its own,
+    so it reads TensorBoard logs with tensorboard's TensorFlow stub): what it holds, and which
+    heavy modules that imported."""
     proc = run_python(f"""
         import json, sys
-        from fusiondoctor.history import read_history
+        from fusiondoctor.history import read_history, readers
+        readers.AVOID_TENSORFLOW = True  # what fusiondoctor.cli.main sets in a fresh process
         spec = read_history({str(path)!r})
         print(json.dumps({{"format": spec.format, "source": spec.source,
                           "series": {{n: [list(s.epochs), list(s.values)] for n, s in spec.series.items()}},
@@ -427,10 +413,6 @@ def test_keras_tensorboard_logs_are_read_without_tensorflow(keras_run):
 
 
 @pytest.mark.live
-@pytest.mark.xfail(strict=True, reason=(
-    "fusiondoctor/history/readers.py _tensorboard_without_tensorflow puts a 'tensorboard.compat.notf' "
-    "stub into sys.modules for good when TensorFlow is not loaded yet; a keras.callbacks.TensorBoard "
-    "used later in the same process then fails with ImportError: cannot import tensorflow 2.0 API"))
 def test_keras_tensorboard_callback_still_works_after_reading_logs(event_logs, tmp_path):
     proc = run_python(f"""
         import numpy as np
@@ -456,9 +438,6 @@ def test_keras_validation_freq_history_and_tensorboard(keras_run):
 
 
 @pytest.mark.live
-@pytest.mark.xfail(strict=True, raises=InputError, reason=(
-    "keras.callbacks.CSVLogger writes 'NA' in the validation columns of epochs without validation; "
-    "fusiondoctor/history/readers.py rejects the file (see test_csvlogger_na_cells_with_validation_freq)"))
 def test_keras_validation_freq_csvlogger(keras_run):
     _, log, _ = keras_run["freq2"]
     assert "NA" in log.read_text()

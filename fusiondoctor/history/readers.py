@@ -57,6 +57,10 @@ def read_history_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> HistorySpe
     return _read_csv(text, source)
 
 
+#: Cells that mean "not measured this epoch" (CSVLogger writes NA), as opposed to a NaN value.
+MISSING = ("", "na", "n/a", "none", "null")
+
+
 def _number(value: Any, source: str, key: str) -> float:
     if value is None:
         return math.nan
@@ -66,7 +70,7 @@ def _number(value: Any, source: str, key: str) -> float:
         return float(value)
     if isinstance(value, str):
         text = value.strip().lower()
-        if text in ("", "nan", "none", "null"):
+        if text in MISSING or text == "nan":
             return math.nan
         if text in ("inf", "+inf", "infinity"):
             return math.inf
@@ -127,22 +131,24 @@ def _read_csv(text: str, source: str) -> HistorySpec:
     body = rows[1:]
     if any(len(r) > len(header) for r in body):
         raise InputError(source, "a CSV row has more cells than the header")
-    columns: Dict[str, List[float]] = {}
-    for index, name in enumerate(header):
-        cells = [r[index] if index < len(r) else "" for r in body]
-        columns[name] = [_number(c, source, name) for c in cells]
-    epoch_col = columns.pop("epoch", None)
-    if not columns:
+    cells_of = {name: [r[index] if index < len(r) else "" for r in body] for index, name in enumerate(header)}
+    epoch_cells = cells_of.pop("epoch", None)
+    if not cells_of:
         raise InputError(source, "CSV history has no metric columns")
-    epochs = None
-    if epoch_col and all(math.isfinite(e) for e in epoch_col):
-        epochs = {name: [int(e) for e in epoch_col] for name in columns}
-    spec = from_columns(columns, source, "csv", epochs)
-    # CSVLogger leaves validation cells empty on epochs without validation: drop those points
-    for name, series in list(spec.series.items()):
-        kept = [(e, v) for e, v in zip(series.epochs, series.values) if not (math.isnan(v) and series.is_validation)]
-        spec.series[name] = type(series)(name, tuple(e for e, _ in kept), tuple(v for _, v in kept))
-    return spec
+    epoch_numbers = [_number(c, source, "epoch") for c in epoch_cells] if epoch_cells else None
+    if not epoch_numbers or not all(math.isfinite(e) for e in epoch_numbers):
+        epoch_numbers = [float(i) for i in range(len(body))]
+    columns: Dict[str, List[float]] = {}
+    epochs: Dict[str, List[int]] = {}
+    for name, cells in cells_of.items():
+        # CSVLogger writes NA (or nothing) on epochs without validation: those points are absent, not NaN
+        kept = [(int(e), _number(c, source, name)) for e, c in zip(epoch_numbers, cells) if c.strip().lower() not in MISSING]
+        if kept:
+            epochs[name] = [e for e, _ in kept]
+            columns[name] = [v for _, v in kept]
+    if not columns:
+        raise InputError(source, "CSV history holds no metric values")
+    return from_columns(columns, source, "csv", epochs)
 
 
 def _read_tensorboard(folder: Path) -> HistorySpec:
@@ -179,10 +185,14 @@ def _read_tensorboard(folder: Path) -> HistorySpec:
     return from_columns(columns, source, "tensorboard", epochs)
 
 
+#: Set by the command line, which owns its process: read TensorBoard logs with tensorboard's
+#: TensorFlow stub (tensorboard's own no-TF switch) instead of importing TensorFlow for seconds.
+#: Off in library use: the switch is process-wide and would break a later keras TensorBoard callback.
+AVOID_TENSORFLOW = False
+
+
 def _tensorboard_without_tensorflow() -> None:
-    """Make tensorboard use its TensorFlow stub unless TensorFlow is already loaded: reading event
-    files needs no TensorFlow, and importing it would cost seconds (tensorboard's own no-TF switch)."""
-    if "tensorflow" not in sys.modules and "tensorboard.compat.notf" not in sys.modules:
+    if AVOID_TENSORFLOW and "tensorflow" not in sys.modules and "tensorboard.compat.notf" not in sys.modules:
         sys.modules["tensorboard.compat.notf"] = types.ModuleType("tensorboard.compat.notf")
 
 

@@ -81,17 +81,26 @@ class HistorySpec:
         return {name: list(s.values) for name, s in self.series.items()}
 
 
+def validation_frequency(n_epochs: int, n_values: int) -> Optional[int]:
+    """The Keras ``validation_freq`` k that gives ``n_values`` validation runs in ``n_epochs``
+    epochs (runs after epochs k, 2k, ...), if one does."""
+    for freq in range(1, n_epochs + 1):
+        if n_epochs // freq == n_values:
+            return freq
+    return None
+
+
 def from_columns(columns: Dict[str, Sequence[float]], source: str, fmt: str,
                  epochs: Optional[Dict[str, Sequence[int]]] = None) -> HistorySpec:
-    """A HistorySpec from metric -> values; series shorter than the longest are assumed to be
-    validation runs every ``n_train / n_val`` epochs (Keras ``validation_freq``) when that divides."""
+    """A HistorySpec from metric -> values; a series shorter than the longest is taken as a
+    validation run every ``validation_freq`` epochs when such a frequency exists."""
     longest = max((len(v) for v in columns.values()), default=0)
     series = {}
     for name, values in columns.items():
+        freq = validation_frequency(longest, len(values)) if values else None
         if epochs and name in epochs:
             steps = tuple(int(e) for e in epochs[name])
-        elif values and longest % len(values) == 0:
-            freq = longest // len(values)
+        elif freq:
             steps = tuple(freq * (i + 1) - 1 for i in range(len(values)))
         else:
             steps = tuple(range(len(values)))

@@ -45,17 +45,17 @@ def load_table() -> Dict[str, Dict[str, Any]]:
 
 
 def _scopes(spec: ModelSpec) -> Dict[str, Set[str]]:
-    """Layer names per scope: "" for the top level, "path/" for each nested model."""
+    """Layer names per scope ("" for the top level, "path/" for each nested model), as matched."""
     scopes: Dict[str, Set[str]] = {"": set()}
     for layer in spec.layers.values():
         prefix = (layer.parent + "/") if layer.parent else ""
-        scopes.setdefault(prefix, set()).add(layer.name)
+        scopes.setdefault(prefix, set()).add(_plain(layer.name))
     return scopes
 
 
 def _match(names: Set[str], table: Dict[str, Dict[str, Any]]) -> Optional[str]:
     found = [arch for arch, row in table.items() if set(row["anchors"]) <= names]
-    return max(found, key=lambda a: table[a]["layers"]) if found else None
+    return max(found, key=lambda a: (table[a]["layers"], a.startswith("tf_keras:") is False)) if found else None
 
 
 def find_backbones(spec: ModelSpec) -> List[Backbone]:
@@ -66,18 +66,19 @@ def find_backbones(spec: ModelSpec) -> List[Backbone]:
         if arch is None:
             continue
         row = table[arch]
-        top = _first_node(spec, prefix + row["top"])
+        top = _first_node(spec, prefix, row["top"])
         if top is None:
             continue
-        classifier = _first_node(spec, prefix + "predictions") if "predictions" in names else None
+        classifier = _first_node(spec, prefix, "predictions") if "predictions" in names else None
         members = _members(spec, prefix, top, classifier)
-        result.append(Backbone(arch, prefix, top.key, frozenset(members), classifier.key if classifier else None))
+        result.append(Backbone(arch.split(":")[-1], prefix, top.key, frozenset(members), classifier.key if classifier else None))
     return result
 
 
-def _first_node(spec: ModelSpec, path: str) -> Optional[Node]:
+def _first_node(spec: ModelSpec, prefix: str, plain_name: str) -> Optional[Node]:
     for node in spec.nodes.values():
-        if node.layer.path == path:
+        if node.layer.path.startswith(prefix) and _plain(node.layer.name) == plain_name and \
+                ((node.layer.parent + "/") if node.layer.parent else "") == prefix:
             return node
     return None
 
@@ -92,13 +93,26 @@ def _members(spec: ModelSpec, prefix: str, top: Node, classifier: Optional[Node]
 
 
 def generate_table() -> Dict[str, Dict[str, Any]]:  # pragma: no cover - exercised by the freshness test
-    """Build every ``keras.applications`` architecture (weights=None) and sample its fixed names."""
+    """Build every ``keras.applications`` architecture (weights=None) and sample its fixed names;
+    add tf_keras rows where tf_keras names the layers differently or has architectures of its own."""
     import keras
 
-    table = {}
-    for arch, builder in _builders(keras.applications).items():
-        table[arch] = _row(builder)
-    return dict(sorted(table.items()))
+    fixed = {arch: _fixed_names(builder) for arch, builder in _builders(keras.applications).items()}
+    try:
+        import tf_keras
+    except ImportError:
+        tf_fixed = {}
+    else:
+        tf_fixed = {arch: _fixed_names(builder) for arch, builder in _builders(tf_keras.applications).items()}
+    for arch, names in tf_fixed.items():
+        if arch not in fixed or not set(_anchor_sample(fixed[arch])) <= {_plain(n) for n in names}:
+            fixed[f"tf_keras:{arch}"] = [_plain(n) for n in names]
+    return {arch: _row(arch, names, fixed) for arch, names in sorted(fixed.items())}
+
+
+def _plain(name: str) -> str:
+    """Layer names as matched: tf_keras writes some with '/' ("conv1/conv") where Keras 3 uses '_'."""
+    return name.replace("/", "_")
 
 
 def _builders(applications) -> Dict[str, Any]:  # pragma: no cover
@@ -116,17 +130,31 @@ def _builders(applications) -> Dict[str, Any]:  # pragma: no cover
     return dict(sorted(found.items()))
 
 
-def _row(builder) -> Dict[str, Any]:  # pragma: no cover
-    first = [layer.name for layer in _build(builder).layers]
-    second = {layer.name for layer in _build(builder).layers}  # auto-named layers get new names
-    fixed = [n for n in first[1:] if n in second]
-    step = max(1, len(fixed) // ANCHORS_PER_ARCH)
-    anchors = sorted(set(fixed[::step][:ANCHORS_PER_ARCH]) | {fixed[0], fixed[-1]})
-    return {"layers": len(first), "top": fixed[-1], "anchors": anchors}
+def _fixed_names(builder) -> List[str]:  # pragma: no cover
+    """Layer names (in graph order) that stay the same when the architecture is built again and at
+    another input size: auto-numbered and size-dependent names are left out."""
+    first = [layer.name for layer in _build(builder, None).layers]
+    again = {layer.name for layer in _build(builder, None).layers}
+    sized = {layer.name for layer in _build(builder, 331 if "NASNetLarge" in builder.__name__ else 224).layers}
+    return [n for n in first[1:] if n in again and n in sized]
 
 
-def _build(builder):  # pragma: no cover
+def _anchor_sample(names: List[str]) -> List[str]:
+    step = max(1, len(names) // ANCHORS_PER_ARCH)
+    return sorted(set(names[::step][:ANCHORS_PER_ARCH]) | {names[0], names[-1]})
+
+
+def _row(arch: str, names: List[str], table: Dict[str, List[str]]) -> Dict[str, Any]:  # pragma: no cover
+    """Anchors: a spread sample of the fixed names plus a few names no other architecture has, so
+    that a smaller sibling (EfficientNetV2B1 inside EfficientNetV2B2's names) is not mistaken."""
+    others = set().union(*(set(v) for k, v in table.items() if k != arch)) if len(table) > 1 else set()
+    unique = [n for n in names if n not in others][:8]
+    return {"layers": len(names), "top": names[-1], "anchors": sorted(set(_anchor_sample(names)) | set(unique))}
+
+
+def _build(builder, size):  # pragma: no cover
+    shape = None if size is None else (size, size, 3)
     try:
-        return builder(weights=None, include_top=False)
+        return builder(weights=None, include_top=False, input_shape=shape)
     except ValueError:
         return builder(weights=None, include_top=False, input_shape=(224, 224, 3))

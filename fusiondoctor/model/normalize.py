@@ -345,12 +345,16 @@ class _Builder:
                 offsets[name] = 1
         return offsets
 
-    def _resolve(self, scope: _Scope, calls: Dict[str, List[_Call]], ref: Ref) -> str:
-        name, node, tensor = ref
+    def _task(self, scope: _Scope, ref: Ref) -> Tuple[str, int]:
+        """The (layer name, call index) a tensor reference points at."""
+        name, node, _ = ref
         if name not in scope.entries:
             raise InputError(self.source, f"a call refers to unknown layer {scope.prefix + name!r}")
-        call = node - scope.offsets.get(name, 0)
-        outputs = self._call_layer(scope, calls, name, call)
+        return name, node - scope.offsets.get(name, 0)
+
+    def _resolve(self, scope: _Scope, calls: Dict[str, List[_Call]], ref: Ref) -> str:
+        name, _, tensor = ref
+        outputs = self._call_layer(scope, calls, *self._task(scope, ref))
         key = outputs[min(tensor, len(outputs) - 1)] if outputs else None
         if key is None:
             raise InputError(self.source, f"layer {scope.prefix + name!r} produces no output")
@@ -359,29 +363,46 @@ class _Builder:
             self.nodes[key].output_shape = recorded
         return key
 
+    def _call_spec(self, scope: _Scope, calls: Dict[str, List[_Call]], layer: LayerSpec, name: str, call: int) -> _Call:
+        layer_calls = calls.get(name, [])
+        if not 0 <= call < len(layer_calls):
+            raise InputError(self.source, f"a call refers to call {call} of layer {layer.path!r}, which has {len(layer_calls)}")
+        return layer_calls[call]
+
     def _call_layer(self, scope: _Scope, calls: Dict[str, List[_Call]], name: str, call: int) -> List[str]:
-        memo_key = (name, call)
-        if memo_key in scope.memo:
-            return scope.memo[memo_key]
-        if memo_key in scope.visiting:
-            raise InputError(self.source, f"cycle in the layer graph at {scope.prefix + name!r}")
-        scope.visiting.add(memo_key)
-        layer = self.layers[scope.prefix + name]
-        if layer.class_name == "InputLayer":
-            result = [self._input_node(scope, layer, name)]
-        else:
-            layer_calls = calls.get(name, [])
-            if not 0 <= call < len(layer_calls):
-                raise InputError(self.source, f"a call refers to call {call} of layer {layer.path!r}, which has {len(layer_calls)}")
-            spec = layer_calls[call]
+        """The output node keys of one layer call, creating it and everything it depends on.
+
+        Iterative depth-first resolution with an explicit stack: a 1,000-layer-deep graph
+        (EfficientNetV2L) must not hit Python's recursion limit.
+        """
+        stack = [(name, call)]
+        while stack:
+            task = stack[-1]
+            if task in scope.memo:
+                stack.pop()
+                continue
+            layer = self.layers[scope.prefix + task[0]]
+            if layer.class_name == "InputLayer":
+                scope.memo[task] = [self._input_node(scope, layer, task[0])]
+                stack.pop()
+                continue
+            spec = self._call_spec(scope, calls, layer, *task)
+            pending = [d for d in (self._task(scope, ref) for ref, _ in spec.refs) if d not in scope.memo]
+            if pending:
+                for dep in pending:
+                    if dep in scope.visiting:
+                        raise InputError(self.source, f"cycle in the layer graph at {scope.prefix + dep[0]!r}")
+                scope.visiting.add(task)
+                stack.extend(pending)
+                continue
             inputs = [self._resolve(scope, calls, ref) for ref, _shape in spec.refs]
             if layer.is_model:
-                result = self._nested_call(layer, call, inputs, spec.kwargs, scope)
+                scope.memo[task] = self._nested_call(layer, task[1], inputs, spec.kwargs, scope)
             else:
-                result = [self._add_node(layer, call, scope, inputs, spec.kwargs)]
-        scope.visiting.discard(memo_key)
-        scope.memo[memo_key] = result
-        return result
+                scope.memo[task] = [self._add_node(layer, task[1], scope, inputs, spec.kwargs)]
+            scope.visiting.discard(task)
+            stack.pop()
+        return scope.memo[(name, call)]
 
     def _input_node(self, scope: _Scope, layer: LayerSpec, name: str) -> str:
         if scope.outer_inputs is None:

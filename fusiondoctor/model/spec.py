@@ -33,7 +33,10 @@ class LayerSpec:
 
     @property
     def is_known(self) -> bool:
-        return vocab.is_known_layer(self.class_name)
+        """A layer or operation that ships with Keras (keras.layers, keras.ops on symbolic tensors,
+        helper layers of keras.applications)."""
+        module = self.module or ""
+        return vocab.is_known_layer(self.class_name) or module.startswith(("keras.src.ops", "keras.ops", "keras.src.applications"))
 
     @property
     def inner(self) -> Tuple[str, Dict[str, Any]]:

@@ -40,15 +40,19 @@ _KNOWN_EXTRA = frozenset(
     {"Attention", "AdditiveAttention", "Lambda", "TFOpLambda", "SlicingOpLambda", "Rescaling", "Resizing",
      "CenterCrop", "UpSampling1D", "UpSampling2D", "UpSampling3D", "TextVectorization", "StringLookup",
      "IntegerLookup", "CategoryEncoding", "Hashing", "Discretization", "RandomFlip", "RandomRotation", "RandomZoom",
-     "RandomCrop", "RandomContrast", "RandomTranslation", "LayerScale", "StochasticDepth", "Cast"}
+     "RandomCrop", "RandomContrast", "RandomTranslation", "LayerScale", "StochasticDepth", "Cast",
+     "CustomScaleLayer", "SlicingOpLambda", "InstanceProperty", "InstanceMethod", "ClassMethod"}
 )
 
 
 def is_known_layer(class_name: str) -> bool:
+    from .keras_ops import op_names
+
     return (
         class_name in MODEL_CLASSES | MERGE_CLASSES | NORMALIZATION_CLASSES | PASS_THROUGH_CLASSES | POOLING_CLASSES
         | WRAPPER_CLASSES | WEIGHTED_CLASSES | _KNOWN_EXTRA
         or class_name in ACTIVATION_LAYERS
+        or class_name in op_names()
     )
 
 

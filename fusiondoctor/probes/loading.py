@@ -34,16 +34,18 @@ def load_for_probing(path: os.PathLike, unsafe: bool = False):
     try:
         keras = import_keras()
         if raw.format == "h5" and major == "2":
-            return _load_keras2_h5(source, raw.config, unsafe)
-
-        return keras.saving.load_model(source, compile=False, safe_mode=not unsafe)
+            return _load_keras2_h5(source, raw.config, raw.compile, unsafe)
+        try:
+            return keras.saving.load_model(source, compile=True, safe_mode=not unsafe)
+        except (TypeError, ValueError, KeyError):  # compile settings Keras cannot restore: probe uncompiled
+            return keras.saving.load_model(source, compile=False, safe_mode=not unsafe)
     except InputError:
         raise
     except Exception as exc:  # Keras raises many types for files it cannot rebuild
         raise InputError(source, f"Keras cannot rebuild the model for probing ({type(exc).__name__}: {str(exc)[:160]})") from None
 
 
-def _load_keras2_h5(source: str, config: dict, unsafe: bool):
+def _load_keras2_h5(source: str, config: dict, training_config, unsafe: bool):
     import h5py
     from keras.src.legacy.saving import legacy_h5_format, saving_options, saving_utils
     from keras.src.saving import serialization_lib
@@ -62,4 +64,9 @@ def _load_keras2_h5(source: str, config: dict, unsafe: bool):
         raise InputError(source, "Keras 3 keeps refusing the layer arguments of this Keras 2 file")
     with h5py.File(source, "r") as handle:
         legacy_h5_format.load_weights_from_hdf5_group(handle["model_weights"], model)
+    if training_config:
+        try:  # Keras 2 compile settings, translated by Keras' own legacy helper
+            model.compile(**saving_utils.compile_args_from_training_config(training_config))
+        except Exception:  # a loss or optimizer Keras 3 cannot rebuild: the model stays uncompiled
+            pass
     return model

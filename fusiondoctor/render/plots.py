@@ -153,3 +153,22 @@ def batchnorm_shift(shifts: list, title: str = "BatchNormalization: data vs movi
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def trial_curves(baseline, trial):
+    """Held-out score per epoch: baseline runs against the candidate's, one line per seed."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.8, 3.2))
+    for runs, color, label in ((baseline.runs, "#7f8c8d", "baseline"), (trial.runs, "#1e8449", trial.code + " fix")):
+        for index, run in enumerate(runs):
+            if run.scores:
+                ax.plot(range(1, len(run.scores) + 1), run.scores, color=color, alpha=0.8, marker="o", markersize=3,
+                        label=label if index == 0 else None)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("held-out score")
+    ax.set_title(f"{trial.code}: {trial.verdict} ({trial.title[:50]})", fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

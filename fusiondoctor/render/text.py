@@ -69,6 +69,26 @@ def _skipped_line(report: Report) -> str:
     return f"{len(report.skipped)} rule runs skipped: {reasons}."
 
 
+def _mean_std(side: dict) -> str:
+    if side.get("mean") is None:
+        return "n/a"
+    std = side.get("std")
+    return f"{side['mean']:.3f}" + (f"±{std:.3f}" if std is not None else "")
+
+
+def trial_lines(trials) -> List[str]:
+    """The table of fix trials: verdict, baseline and candidate scores, gain against the spread."""
+    lines = ["Fix trials (held-out score, mean±std over seeds):"]
+    for t in trials:
+        gain = f"{t['metric_gain']:+.3f}" if t.get("metric_gain") is not None else "n/a"
+        spread = f"{t['spread']:.3f}" if t.get("spread") is not None else "n/a"
+        gone = {True: "finding gone", False: "finding remains", None: ""}[t.get("finding_gone")]
+        lines.append(f"  {t['code']} {t['verdict'].upper():13} {_mean_std(t['baseline'])} -> {_mean_std(t['candidate'])}"
+                     f"  gain {gain} (spread {spread}) {gone}".rstrip())
+        lines.append(f"        {t['fix']}" + (f"  [{t['note']}]" if t.get("note") else ""))
+    return lines
+
+
 def render(report: Report, verbose: bool = False) -> str:
     lines: List[str] = []
     for finding in report.findings:
@@ -85,6 +105,9 @@ def render(report: Report, verbose: bool = False) -> str:
         for item in report.unexamined:
             where = item.location.layer or item.location.output or ""
             lines.append(f"  {item.subject}: {where + ': ' if where else ''}{item.reason}")
+        lines.append("")
+    if report.trials:
+        lines.extend(trial_lines(report.trials))
         lines.append("")
     lines.append(summary_line(report))
     skipped = _skipped_line(report)

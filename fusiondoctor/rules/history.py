@@ -69,8 +69,8 @@ def frozen_metric(history: HistorySpec, options: FrozenOptions) -> Iterator[Symp
     """
     for series in history.accuracies():
         result = frozen(series, options.tolerance, options.min_epochs)
-        if result is None:
-            continue
+        if result is None or result.value >= 1.0 - options.tolerance:
+            continue  # frozen at 1.0 is a solved task, not a stuck one
         yield Symptom(
             f"{series.name} is frozen at {result.value:.4f} for all {result.epochs} epochs: the model predicts "
             f"the same class for every sample, so accuracy equals that class's share",
@@ -195,6 +195,8 @@ def constant_prediction_fingerprint(history: HistorySpec, options: FingerprintOp
                  accuracy.name: _round(acc_frozen.value), "saturated_loss": SATURATED_BCE}, "loss")
     if loss_frozen:
         k = uniform_classes(loss_frozen.value, classes, options.uniform_tolerance)
+        if k and not classes and not (acc_frozen and abs(acc_frozen.value - 1.0 / k) <= 0.05):
+            k = None  # without the model, ln K alone is too easy to match by chance
         if k:
             return Fingerprint(
                 "uniform", f"loss is pinned at {loss_frozen.value:.4f} = ln {k}: the model outputs the uniform "
@@ -204,8 +206,8 @@ def constant_prediction_fingerprint(history: HistorySpec, options: FingerprintOp
         return Fingerprint(
             "loss-falls-accuracy-frozen",
             f"loss falls by {relative_change(values):.0%} while {accuracy.name} stays at {acc_frozen.value:.4f}: the "
-            "loss trains something the predictions never show (the signature of a softmax over one unit "
-            "in Keras 3 on TensorFlow and tf_keras, which train the logit behind it)",
+            "loss trains something the predictions never show (a softmax over one unit looks like this in Keras 3 "
+            "on TensorFlow and tf_keras, which train the logit behind it; so does a model that can only move its bias)",
             {"loss_first": _round(values[0]), "loss_last": _round(values[-1]), accuracy.name: _round(acc_frozen.value)},
             accuracy.name)
     return None
@@ -292,10 +294,14 @@ def overfitting(history: HistorySpec, options: OverfitOptions) -> Iterator[Sympt
         after = [p for p in points if p[0] > best_epoch]
         last_epoch, last = points[-1]
         train_at = dict(zip(train.epochs, train.values))
-        if len(after) < options.patience or best <= 0 or (last - best) / best < options.min_rise:
+        if len(after) < options.patience or best <= 0:
             continue
-        if not (train_at.get(last_epoch, math.nan) < train_at.get(best_epoch, math.nan)):
-            continue
+        tail = [v for _, v in after[-options.patience:]]
+        if min(tail) < best * (1 + options.min_rise):
+            continue  # the rise must persist over the last `patience` epochs, not be one noisy point
+        train_best, train_last = train_at.get(best_epoch, math.nan), train_at.get(last_epoch, math.nan)
+        if not train_last < train_best * (1 - options.min_rise):
+            continue  # training loss must keep falling: otherwise it is noise or oscillation, not overfitting
         gap = last - train_at[last_epoch]
         yield Symptom(
             f"{val.name} is best at epoch {best_epoch} ({best:.4f}) and then rises to {last:.4f} by epoch {last_epoch} "
@@ -353,8 +359,8 @@ def nan_or_divergence(history: HistorySpec, options: DivergenceOptions) -> Itera
                 {"metric": series.name, "first_bad_epoch": bad[0], "value": str(bad[1])})
             continue
         values = finite_values(series)
-        if len(values) < 3 or min(values) <= 0:
-            continue
+        if series.is_validation or len(values) < 3 or min(values) <= 0:
+            continue  # a rising validation loss is overfitting (FD304), not divergence
         low = min(values)
         if values[-1] >= options.factor * low and values[-1] > values[0]:
             low_epoch = series.epochs[values.index(low)]
@@ -372,6 +378,8 @@ class OscillationOptions:
     min_reversal_share: float = 0.5
     #: Mean step size relative to the median loss.
     min_amplitude: float = 0.1
+    #: Net change divided by the path length (sum of step sizes): below this the loss goes back and forth.
+    max_efficiency: float = 0.3
     #: Fewest epochs needed.
     min_epochs: int = 6
 
@@ -409,13 +417,16 @@ def oscillating_loss(history: HistorySpec, options: OscillationOptions) -> Itera
         return
     reversals, amplitude = direction_changes(values)
     share = reversals / (len(values) - 2)
-    if share >= options.min_reversal_share and amplitude >= options.min_amplitude:
+    path = sum(abs(b - a) for a, b in zip(values, values[1:]))
+    efficiency = abs(values[-1] - values[0]) / path if path else 1.0
+    if share >= options.min_reversal_share and amplitude >= options.min_amplitude and efficiency <= options.max_efficiency:
         yield Symptom(
             f"loss reverses direction in {reversals} of {len(values) - 2} epochs with steps of {amplitude:.0%} of its "
-            "level: the optimizer overshoots",
+            f"level and gets nowhere (net change {efficiency:.0%} of the distance travelled): the optimizer overshoots",
             Location(metric="loss"),
             {"reversals": reversals, "reversal_share": _round(share), "min_reversal_share": options.min_reversal_share,
-             "amplitude": _round(amplitude), "min_amplitude": options.min_amplitude})
+             "amplitude": _round(amplitude), "min_amplitude": options.min_amplitude,
+             "efficiency": _round(efficiency), "max_efficiency": options.max_efficiency})
 
 
 @dataclass(frozen=True)
@@ -487,8 +498,9 @@ def validation_better_than_training(history: HistorySpec, options: ValidationBet
     """Validation loss below training loss at every epoch.
 
     ## What it does
-    Compares validation and training loss epoch by epoch and reports when validation is lower
-    every time, by at least `min-margin` on average.
+    Compares the validation loss after each epoch with the training loss of the next epoch (the
+    training loss is an average over an epoch in which the model still improves) and reports when
+    validation is lower every time, by at least `min-margin` on average.
 
     ## Why is this bad?
     It often is not: dropout and weight penalties only act during training, so the training loss
@@ -507,12 +519,16 @@ def validation_better_than_training(history: HistorySpec, options: ValidationBet
     train_loss = model.evaluate(x_train, y_train, verbose=0)
     ```
     """
+    if constant_prediction_fingerprint(history, FingerprintOptions()) is not None:
+        return  # a constant output explains any gap
     for train, val in history.losses():
         if val is None:
             continue
+        # the training loss is averaged over an epoch of a still-improving model: compare the
+        # validation loss after epoch e with the training loss of epoch e + 1
         train_at = dict(zip(train.epochs, train.values))
-        pairs = [(train_at[e], v) for e, v in zip(val.epochs, val.values)
-                 if e in train_at and math.isfinite(v) and math.isfinite(train_at[e]) and train_at[e] > 0]
+        pairs = [(train_at[e + 1], v) for e, v in zip(val.epochs, val.values)
+                 if e + 1 in train_at and math.isfinite(v) and math.isfinite(train_at[e + 1]) and train_at[e + 1] > 0]
         if len(pairs) < options.min_epochs or not all(v < t for t, v in pairs):
             continue
         margin = sum((t - v) / t for t, v in pairs) / len(pairs)

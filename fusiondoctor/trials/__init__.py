@@ -1,0 +1,1 @@
+"""Fix trials: apply a finding's semantic patch to a model config and retrain against the baseline."""

@@ -1,0 +1,169 @@
+"""`fusiondoctor fix` / `fusiondoctor.confirm`: diagnose, then trial each fix that has a patch."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from pathlib import Path
+from typing import Any, Iterable, List, Optional, Tuple
+
+import numpy as np
+
+from ..config import Settings, load_settings
+from ..engine import Subject, diagnose
+from ..errors import FusionDoctorError, InputError
+from ..model.files import RawModel
+from ..model.graph import heads, merges
+from ..model.normalize import normalize
+from ..probes.data import make_probe_data
+from ..probes.labels import task_of
+from ..probes.probes import Probes
+from ..registry import get as get_rule
+from ..subject import load_model_spec
+from ..types import Finding, Report
+from .patches import PatchError, apply_patch
+from .runner import Progress, Trial, TrialRunner, TrialSettings, settled, verdict
+
+#: Samples trials train and validate on by default (probing uses its own, smaller sample).
+DEFAULT_TRIAL_SAMPLES = 4096
+
+
+@dataclasses.dataclass
+class Confirmation:
+    report: Report
+    baseline: Trial
+    trials: List[Trial]
+    settings: TrialSettings
+    holdout_samples: int
+    written: Optional[str] = None
+
+    def best(self) -> Optional[Trial]:
+        confirmed = [t for t in self.trials if t.verdict == "confirmed"]
+        return max(confirmed, key=lambda t: t.gain) if confirmed else None
+
+
+def _live(model: Any, unsafe: bool):
+    from ..probes.loading import load_for_probing
+
+    return load_for_probing(model, unsafe) if isinstance(model, (str, os.PathLike)) else model
+
+
+def _patchable(findings: Iterable[Finding]) -> List[Finding]:
+    seen, chosen = set(), []
+    for finding in findings:
+        if finding.fix and finding.fix.patch:
+            key = tuple(finding.fix.patch)
+            if key not in seen:
+                seen.add(key)
+                chosen.append(finding)
+    return chosen
+
+
+def _ancestry(spec):
+    """For modality dropout: (merge path, operand layer names fed only by this input) per fusion merge."""
+    def lookup(input_name: str):
+        found = []
+        for merge in merges(spec):
+            if not merge.is_fusion or merge.node.layer.parent:
+                continue
+            names = {spec.nodes[o.key].layer.name for o in merge.operands if o.inputs == frozenset({input_name})}
+            if names:
+                found.append((merge.node.layer.path, names))
+        return found
+    return lookup
+
+
+def _finding_gone(trial: Trial, config: dict, compile_config: dict, runner: TrialRunner) -> Optional[bool]:
+    rule = get_rule(trial.code)
+    if set(rule.needs) <= {"model", "compiled"}:
+        raw = RawModel({"class_name": type(runner.live).__name__ if type(runner.live).__name__ == "Sequential" else "Functional",
+                        "config": config, "module": "keras"}, compile_config, "3", None, "<candidate>", "live")
+        report = diagnose(Subject("<candidate>", model=normalize(raw)), Settings(), [rule])
+        return not any(f.code == trial.code for f in report.findings)
+    if rule.needs == ("history",) and trial.runs and trial.runs[-1].history:
+        report = diagnose(Subject("<candidate>", history=trial.runs[-1].history and _history(trial.runs[-1].history)),
+                          Settings(), [rule])
+        return not any(f.code == trial.code for f in report.findings)
+    return None
+
+
+def _history(values: dict):
+    from ..history import read_history
+
+    return read_history(values, name="<candidate history>")
+
+
+def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ignore: Iterable[str] = (),
+            epochs: int = 5, seeds: int = 3, budget: Optional[float] = None, keep_weights: str = "frozen",
+            max_samples: int = DEFAULT_TRIAL_SAMPLES, unsafe: bool = False, distribution: Any = None,
+            progress: bool = True, settings: Optional[Settings] = None, write: Optional[str] = None) -> Confirmation:
+    """Diagnose ``model`` with ``data``, then retrain it with each patchable fix against the
+    unpatched baseline over ``seeds`` seeds, and give each fix a verdict."""
+    base = (settings or load_settings()).with_overrides(tuple(select) if select is not None else None, (), tuple(ignore))
+    base = base.validate()
+    spec = load_model_spec(model)
+    live = _live(model, unsafe)
+    trial_data = make_probe_data(data, spec, max_samples)
+    probes = Probes(live, spec, make_probe_data(data, spec))
+    report = diagnose(Subject(str(model) if isinstance(model, (str, os.PathLike)) else spec.source, model=spec,
+                              probes=probes), base)
+    head = next(iter(heads(spec)), None)
+    if head is None or len(spec.outputs) != 1:
+        raise FusionDoctorError("fix trials support single-output models")
+    y = trial_data.labels_for(head.output.name, [head.output.name])
+    if y is None:
+        raise InputError(trial_data.source, "fix trials need labels: add y to the data")
+    trial_settings = TrialSettings(epochs=epochs, seeds=seeds, budget=budget, keep_weights=keep_weights)
+    bar = Progress(progress)
+    runner = TrialRunner(live, spec, trial_data.ordered(probes.names), np.asarray(y), task_of(head), trial_settings,
+                         bar, distribution)
+    baseline = Trial("baseline", "unchanged model", None, ())
+    baseline.runs, _ = runner.runs(runner.config, runner.compile_config, list(range(seeds)), "baseline")
+    trials = [_trial(f, runner, baseline, spec) for f in _patchable(report.findings)]
+    bar.done()
+    result = Confirmation(dataclasses.replace(report, trials=tuple(t.as_dict(baseline) for t in trials)), baseline, trials,
+                          trial_settings, len(runner.val_idx))
+    if write:
+        result.written = _write_best(result, write, model)
+    return result
+
+
+def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec) -> Trial:
+    trial = Trial(finding.code, finding.fix.title, finding.location.layer or finding.location.output, finding.fix.patch)
+    try:
+        config, compile_config = apply_patch(runner.config, runner.compile_config, finding.fix.patch,
+                                             [o.name for o in spec.outputs], _ancestry(spec))
+    except PatchError as exc:
+        trial.verdict, trial.note = "failed", f"patch does not apply: {exc}"
+        return trial
+    seeds = [r.seed for r in baseline.runs if r.scores]
+    if not seeds:
+        trial.verdict, trial.note = "failed", "the baseline did not train"
+        return trial
+    trial.runs, trial.model = runner.runs(config, compile_config, seeds, finding.code,
+                                          stop=lambda runs: settled(baseline.runs, runs, runner.settings.min_delta, len(seeds)))
+    if len(trial.runs) < len(seeds) and runner.over_budget():
+        trial.note = "stopped by --budget"
+    elif len(trial.runs) < len(seeds) and not any(r.error for r in trial.runs):
+        trial.note = f"stopped after {len(trial.runs)} seeds: the verdict could no longer change"
+    trial.verdict, trial.gain, trial.spread = verdict(baseline.runs, trial.runs, runner.settings.min_delta)
+    if trial.verdict == "failed" and trial.runs and trial.runs[-1].error:
+        trial.note = trial.runs[-1].error
+    if trial.verdict != "failed":
+        trial.finding_gone = _finding_gone(trial, config, compile_config, runner)
+        if trial.verdict == "confirmed" and trial.finding_gone is False:
+            trial.verdict, trial.note = "not confirmed", "the metric improved but the finding is still there"
+    return trial
+
+
+def _write_best(result: Confirmation, path: str, source: Any) -> Optional[str]:
+    best = result.best()
+    if best is None or best.model is None:
+        return None
+    target = Path(path)
+    if isinstance(source, (str, os.PathLike)) and target.exists() and target.resolve() == Path(source).resolve():
+        raise FusionDoctorError(f"--write {path} would overwrite the input model; choose another path")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    best.model.save(str(target))
+    return str(target)

@@ -1,0 +1,213 @@
+"""Apply semantic patches (PatchOp) to a Keras 3 model config and compile config.
+
+Patches never touch a model object or a file: they edit copies of the dictionaries that
+``model.get_config()`` / ``model.get_compile_config()`` return, which then rebuild into a new
+model. Layer paths name nested layers as ``outer/inner``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from ..errors import FusionDoctorError
+from ..types import PatchOp
+
+_LOSS_CLASSES = {
+    "binary_crossentropy": "BinaryCrossentropy",
+    "categorical_crossentropy": "CategoricalCrossentropy",
+    "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+}
+
+
+class PatchError(FusionDoctorError):
+    """A patch that does not fit the model (a layer that is not there, an unknown edit)."""
+
+
+def _scope_entries(config: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return config.setdefault("layers", [])
+
+
+def _entry_name(entry: Dict[str, Any]) -> str:
+    return entry.get("name") or (entry.get("config") or {}).get("name")
+
+
+def find_layer(config: Dict[str, Any], path: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """(the scope config holding the layer, the layer entry) for a layer path."""
+    scope = config
+    parts = path.split("/")
+    for depth, part in enumerate(parts):
+        entry = next((e for e in _scope_entries(scope) if _entry_name(e) == part), None)
+        if entry is None:
+            raise PatchError(f"no layer {'/'.join(parts[:depth + 1])!r} in the model")
+        if depth == len(parts) - 1:
+            return scope, entry
+        scope = entry["config"]
+    raise PatchError(f"bad layer path {path!r}")
+
+
+def _tensor_refs(value: Any) -> Iterator[Dict[str, Any]]:
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            yield value
+            return
+        for item in value.values():
+            yield from _tensor_refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _tensor_refs(item)
+
+
+def _ref(name: str, shape: Any, dtype: str = "float32") -> Dict[str, Any]:
+    return {"class_name": "__keras_tensor__", "config": {"shape": shape, "dtype": dtype, "keras_history": [name, 0, 0]}}
+
+
+def _new_layer(class_name: str, name: str, config: Dict[str, Any], source: Dict[str, Any]) -> Dict[str, Any]:
+    return {"module": "keras.layers", "class_name": class_name, "registered_name": None, "name": name,
+            "config": {"name": name, "trainable": True, **config},
+            "inbound_nodes": [{"args": [copy.deepcopy(source)], "kwargs": {}}]}
+
+
+def _unique(scope: Dict[str, Any], base: str) -> str:
+    names = {_entry_name(e) for e in _scope_entries(scope)}
+    name, index = base, 1
+    while name in names:
+        name, index = f"{base}_{index}", index + 1
+    return name
+
+
+def _insert_before(scope: Dict[str, Any], target: Dict[str, Any], new: Sequence[Dict[str, Any]]) -> None:
+    entries = _scope_entries(scope)
+    position = entries.index(target)
+    entries[position:position] = list(new)
+
+
+def _wrap_operands(scope, merge, class_name: str, config: Dict[str, Any], which=None) -> int:
+    """Insert ``class_name`` on the operands of ``merge`` (all, or those ``which`` accepts)."""
+    added = []
+    for index, ref in enumerate(_tensor_refs(merge.get("inbound_nodes", [{}])[0].get("args", []))):
+        source = ref["config"]["keras_history"][0]
+        if which is not None and not which(source):
+            continue
+        name = _unique(scope, f"{_entry_name(merge)}_{class_name.lower()}_{index}")
+        added.append(_new_layer(class_name, name, config, ref))
+        ref["config"]["keras_history"] = [name, 0, 0]
+    if not added:
+        raise PatchError(f"merge {_entry_name(merge)!r} has no operand to patch")
+    _insert_before(scope, merge, added)
+    return len(added)
+
+
+def _bypass(config: Dict[str, Any], path: str) -> None:
+    """Connect the consumers of a single-input layer straight to its input."""
+    scope, entry = find_layer(config, path)
+    inputs = list(_tensor_refs(entry.get("inbound_nodes", [])))
+    if len(inputs) != 1:
+        raise PatchError(f"layer {path!r} does not have exactly one input")
+    source = inputs[0]["config"]
+    name = _entry_name(entry)
+    for other in _scope_entries(scope):
+        for ref in _tensor_refs(other.get("inbound_nodes", [])):
+            if ref["config"]["keras_history"][0] == name:
+                ref["config"]["keras_history"] = list(source["keras_history"])
+                ref["config"]["shape"] = source.get("shape")
+    for key in ("output_layers",):
+        outputs = scope.get(key)
+        if isinstance(outputs, list) and outputs and outputs[0] == name:
+            scope[key] = list(source["keras_history"])
+
+
+def _layer_edit(config: Dict[str, Any], op: PatchOp) -> None:
+    scope, entry = find_layer(config, op.name)
+    if op.key == "call_training":
+        for node in entry.get("inbound_nodes", []):
+            if isinstance(node, dict):
+                node.setdefault("kwargs", {})["training"] = op.value
+        return
+    if op.key not in ("activation", "trainable", "rate", "units"):
+        raise PatchError(f"unknown layer edit {op.key!r}")
+    entry["config"][op.key] = op.value
+
+
+def _graph_edit(config: Dict[str, Any], op: PatchOp, ancestry=None) -> None:
+    if op.key == "normalize_operands":
+        scope, merge = find_layer(config, op.name)
+        _wrap_operands(scope, merge, op.value or "BatchNormalization", {"axis": -1})
+    elif op.key == "bypass":
+        _bypass(config, op.name)
+    elif op.key == "freeze_batchnorm":
+        for path in op.value or []:
+            find_layer(config, path)[1]["config"]["trainable"] = False
+    elif op.key == "modality_dropout":
+        if ancestry is None:
+            raise PatchError("modality dropout needs the model's input ancestry")
+        for merge_path, operand_names in ancestry(op.value):
+            scope, merge = find_layer(config, merge_path)
+            _wrap_operands(scope, merge, "Dropout", {"rate": 0.3, "noise_shape": [None, 1]},
+                           which=lambda source: source in operand_names)
+    else:
+        raise PatchError(f"unknown graph edit {op.key!r}")
+
+
+def _loss_edit(compile_config: Dict[str, Any], op: PatchOp, outputs: Sequence[str]) -> None:
+    loss = compile_config.get("loss")
+    if isinstance(loss, dict) and "class_name" not in loss:
+        targets = [op.name] if op.name in loss else list(loss)
+        for name in targets:
+            loss[name] = _edited_loss(loss[name], op)
+    elif isinstance(loss, list):
+        index = list(outputs).index(op.name) if op.name in outputs else 0
+        loss[index] = _edited_loss(loss[index], op)
+    else:
+        compile_config["loss"] = _edited_loss(loss, op)
+
+
+def _edited_loss(loss: Any, op: PatchOp) -> Any:
+    name = loss if isinstance(loss, str) else (loss or {}).get("config", {}).get("name") if isinstance(loss, dict) else None
+    if op.key == "name":
+        return op.value
+    if op.key == "from_logits":
+        family = name if name in _LOSS_CLASSES else None
+        if isinstance(loss, dict) and loss.get("class_name") in _LOSS_CLASSES.values():
+            updated = copy.deepcopy(loss)
+            updated.setdefault("config", {})["from_logits"] = op.value
+            return updated
+        if family is None:
+            raise PatchError(f"cannot set from_logits on loss {loss!r}")
+        return {"module": "keras.losses", "class_name": _LOSS_CLASSES[family], "registered_name": None,
+                "config": {"from_logits": op.value, "name": family}}
+    raise PatchError(f"unknown loss edit {op.key!r}")
+
+
+def _optimizer_edit(compile_config: Dict[str, Any], op: PatchOp) -> None:
+    optimizer = compile_config.get("optimizer")
+    if isinstance(optimizer, str):
+        optimizer = {"module": "keras.optimizers", "class_name": optimizer.capitalize() if optimizer != "rmsprop" else "RMSprop",
+                     "config": {}, "registered_name": None}
+        compile_config["optimizer"] = optimizer
+    if not isinstance(optimizer, dict) or op.key != "learning_rate":
+        raise PatchError(f"cannot apply optimizer edit {op.key!r}")
+    optimizer.setdefault("config", {})["learning_rate"] = op.value
+
+
+def apply_patch(config: Dict[str, Any], compile_config: Optional[Dict[str, Any]], patch: Sequence[PatchOp],
+                outputs: Sequence[str] = (), ancestry=None) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
+    """Patched copies of a model config and its compile config."""
+    config = copy.deepcopy(config)
+    compile_config = copy.deepcopy(compile_config) if compile_config else compile_config
+    for op in patch:
+        if op.target == "layer":
+            _layer_edit(config, op)
+        elif op.target == "graph":
+            _graph_edit(config, op, ancestry)
+        elif op.target == "loss":
+            if not compile_config:
+                raise PatchError("the model is not compiled: no loss to patch")
+            _loss_edit(compile_config, op, outputs)
+        elif op.target == "optimizer":
+            if not compile_config:
+                raise PatchError("the model is not compiled: no optimizer to patch")
+            _optimizer_edit(compile_config, op)
+        else:
+            raise PatchError(f"unknown patch target {op.target!r}")
+    return config, compile_config

@@ -1,0 +1,365 @@
+"""Run fix trials: baseline and patched candidates, same split, same budget, several seeds."""
+
+from __future__ import annotations
+
+import copy
+import math
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..model.spec import ModelSpec
+from ..probes.labels import Task, class_ids, correctness
+from ..types import Finding
+from . import frontier
+from .patches import PatchError, apply_patch
+
+
+@dataclass
+class Run:
+    """One training run of one model on one seed."""
+
+    seed: int
+    scores: List[float] = field(default_factory=list)  # holdout score after each epoch
+    history: Dict[str, List[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: Optional[str] = None
+
+    @property
+    def final(self) -> float:
+        return self.scores[-1] if self.scores else math.nan
+
+
+@dataclass
+class Trial:
+    """A candidate fix and its runs, with the verdict against the baseline."""
+
+    code: str
+    title: str
+    location: Optional[str]
+    patch: tuple
+    runs: List[Run] = field(default_factory=list)
+    verdict: str = "pending"
+    gain: float = math.nan
+    spread: float = math.nan
+    finding_gone: Optional[bool] = None
+    note: str = ""
+    model: Any = None  # the last trained candidate (for --write)
+
+    def as_dict(self, baseline: "Trial") -> dict:
+        return {
+            "code": self.code, "fix": self.title, "location": self.location, "verdict": self.verdict,
+            "metric_gain": _clean(self.gain), "spread": _clean(self.spread), "finding_gone": self.finding_gone,
+            "baseline": _summary(baseline.runs), "candidate": _summary(self.runs), "note": self.note,
+            "patch": [p.as_dict() for p in self.patch],
+        }
+
+
+def _clean(value: float):
+    return None if value is None or not math.isfinite(value) else round(value, 4)
+
+
+def _summary(runs: Sequence[Run]) -> dict:
+    finals = [r.final for r in runs if not r.error and r.scores]
+    return {"mean": _clean(statistics.fmean(finals)) if finals else None,
+            "std": _clean(statistics.stdev(finals)) if len(finals) > 1 else None,
+            "seeds": len(finals), "curves": [[round(s, 4) for s in r.scores] for r in runs if r.scores]}
+
+
+@dataclass
+class TrialSettings:
+    epochs: int = 5
+    seeds: int = 3
+    batch_size: int = 32
+    holdout: float = 0.25
+    budget: Optional[float] = None  # seconds for all trials
+    min_delta: float = 0.02
+    keep_weights: str = "frozen"  # frozen / all / none
+
+
+class Progress:
+    """One status line on stderr, rewritten in place on a terminal."""
+
+    def __init__(self, enabled: bool = True, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def show(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def split(n: int, labels: Optional[np.ndarray], holdout: float, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+    """Train / validation indices; stratified by class when labels are classes."""
+    rng = np.random.default_rng(seed)
+    if labels is None:
+        order = rng.permutation(n)
+        cut = max(1, int(round(n * holdout)))
+        return np.sort(order[cut:]), np.sort(order[:cut])
+    val = []
+    for cls in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == cls))
+        val.extend(members[: max(1, int(round(len(members) * holdout)))])
+    val = np.sort(np.array(val, dtype=int))
+    train = np.setdiff1d(np.arange(n), val)
+    return train, val
+
+
+class TrialRunner:
+    """Trains baseline and candidates on cached frozen features where possible."""
+
+    def __init__(self, live, spec: ModelSpec, inputs: List[np.ndarray], y: np.ndarray, task: Task,
+                 settings: TrialSettings, progress: Progress, distribution=None):
+        self.live = live
+        self.spec = spec
+        self.inputs = inputs
+        self.y = y
+        self.task = task
+        self.settings = settings
+        self.progress = progress
+        self.distribution = distribution
+        self.config = live.get_config()
+        ids = class_ids(y, task) if task.kind in ("binary", "multiclass") else None
+        self.train_idx, self.val_idx = split(len(y), ids, settings.holdout)
+        self.compile_config = _compile_config(live)
+        self._cache: Dict[Tuple[str, ...], Tuple[List[np.ndarray], List[np.ndarray]]] = {}
+        self.started = time.monotonic()
+
+    # ---- model building ------------------------------------------------------------------
+
+    def build(self, config: dict, compile_config: dict, seed: int):
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        cls = keras.Sequential if type(self.live).__name__ == "Sequential" else keras.Model
+        with _scope(self.distribution):
+            model = cls.from_config(copy.deepcopy(config))  # Keras consumes the dict it is given
+            self._transfer_weights(model)
+            model.compile_from_config(copy.deepcopy(compile_config))
+        return model
+
+    def _transfer_weights(self, model) -> None:
+        """Copy saved weights into layers the fix keeps: frozen ones (pretrained parts) by default."""
+        mode = self.settings.keep_weights
+        if mode == "none":
+            return
+        saved = {layer.name: layer for layer in self.live.layers}
+        for layer in model.layers:
+            source = saved.get(layer.name)
+            if source is None or (mode == "frozen" and layer.trainable_weights):
+                continue
+            mine, theirs = layer.get_weights(), source.get_weights()
+            if mine and len(mine) == len(theirs) and all(a.shape == b.shape for a, b in zip(mine, theirs)):
+                layer.set_weights(theirs)
+
+    # ---- frozen front ----------------------------------------------------------------------
+
+    def _front(self, model):
+        import keras
+
+        tensors, keys = frontier.frozen_front(model)
+        if not tensors or not frontier.worth_caching(model, tensors):
+            return None, None, None
+        key = tuple(keys)
+        if key not in self._cache:
+            front_model = keras.Model(model.inputs, tensors)
+            self.progress.show("computing the frozen backbone's features once...")
+            feats = front_model.predict(self.inputs if len(self.inputs) > 1 else self.inputs[0],
+                                        batch_size=self.settings.batch_size, verbose=0)
+            feats = feats if isinstance(feats, (list, tuple)) else [feats]
+            self._cache[key] = [np.asarray(f) for f in feats]
+        tail = keras.Model(tensors, model.outputs)
+        return tail, self._cache[key], key
+
+    # ---- one run ---------------------------------------------------------------------------
+
+    def over_budget(self) -> bool:
+        budget = self.settings.budget
+        return budget is not None and time.monotonic() - self.started > budget
+
+    def runs(self, config: dict, compile_config: dict, seeds: Sequence[int], label: str,
+             stop: Callable[[List[Run]], bool] = lambda runs: False) -> Tuple[List[Run], Any]:
+        """Train one model config once per seed. The model is built and compiled once; each seed
+        re-initializes the trainable layers and the optimizer, so no graph is traced twice."""
+        runs: List[Run] = []
+        try:
+            model = self.build(config, compile_config, seeds[0])
+            tail, features, _ = self._front(model)
+            trainee, data = (tail, features) if tail is not None else (model, self.inputs)
+            if tail is not None:
+                trainee.compile_from_config(copy.deepcopy(compile_config))
+        except Exception as exc:  # a candidate that does not build is a verdict, not a crash
+            return [Run(seeds[0], error=_describe(exc))], None
+        x_train = [a[self.train_idx] for a in data]
+        x_val = [a[self.val_idx] for a in data]
+        y_train, y_val = self.y[self.train_idx], self.y[self.val_idx]
+        snapshot = _optimizer_state(trainee)
+        for seed in seeds:
+            if self.over_budget() or stop(runs):
+                break
+            run = Run(seed)
+            start = time.monotonic()
+            try:
+                if runs:
+                    _reinitialize(model, seed)
+                    _restore(trainee.optimizer, snapshot)
+                import keras
+
+                keras.utils.set_random_seed(seed)
+                callback = _HoldoutScore(self, x_val, y_val, run, label)
+                with _scope(self.distribution):
+                    history = trainee.fit(x_train if len(x_train) > 1 else x_train[0], y_train,
+                                          epochs=self.settings.epochs, batch_size=self.settings.batch_size,
+                                          verbose=0, shuffle=True, callbacks=[callback])
+                run.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+                run.history["val_score"] = list(run.scores)
+            except Exception as exc:
+                run.error = _describe(exc)
+            run.seconds = time.monotonic() - start
+            runs.append(run)
+            if run.error:
+                break
+        return runs, model
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"
+
+
+def _reinitialize(model, seed: int) -> None:
+    """Fresh initial weights for every layer that trains, drawn with ``seed``; frozen layers keep theirs."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    for layer in model.layers:
+        if not layer.trainable_weights:
+            continue
+        fresh = layer.__class__.from_config(layer.get_config())
+        build_config = layer.get_build_config() if hasattr(layer, "get_build_config") else None
+        if not fresh.built and build_config:
+            fresh.build_from_config(build_config)
+        layer.set_weights(fresh.get_weights())
+
+
+def _optimizer_state(model):
+    """The optimizer's variables before any step (built now if needed), to restore for each seed."""
+    import keras
+
+    optimizer = model.optimizer
+    if optimizer is None:
+        return None
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    return [np.array(keras.ops.convert_to_numpy(v)) for v in optimizer.variables]
+
+
+def _restore(optimizer, state) -> None:
+    if state is None or optimizer is None:
+        return
+    for variable, value in zip(optimizer.variables, state):
+        variable.assign(value)
+
+
+def _compile_config(live) -> dict:
+    import keras
+
+    config = dict(live.get_compile_config() or {})
+    if not config.get("loss"):
+        raise PatchError("the model is not compiled with a loss: trials need model.compile(loss=...)")
+    if "optimizer" not in config and getattr(live, "optimizer", None) is not None:
+        config["optimizer"] = keras.optimizers.serialize(live.optimizer)
+    config["jit_compile"] = False  # short runs: XLA compilation would cost more than it saves
+    config["steps_per_execution"] = 1
+    return config
+
+
+class _Scope:
+    def __init__(self, distribution):
+        self.distribution = distribution
+        self.context = None
+
+    def __enter__(self):
+        if self.distribution is None:
+            return self
+        if hasattr(self.distribution, "scope"):  # tf.distribute.Strategy
+            self.context = self.distribution.scope()
+        else:  # keras.distribution.Distribution
+            self.context = self.distribution.scope()
+        self.context.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.context is not None:
+            return self.context.__exit__(*exc)
+        return False
+
+
+def _scope(distribution) -> _Scope:
+    return _Scope(distribution)
+
+
+def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str):
+    import keras
+
+    class HoldoutScore(keras.callbacks.Callback):
+        """After each epoch: the score on the held-out part, and the wall-time budget."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            pred = self.model(list(x_val) if len(x_val) > 1 else x_val[0], training=False)
+            pred = pred[0] if isinstance(pred, (list, tuple)) else pred
+            pred = keras.ops.convert_to_numpy(pred)
+            run.scores.append(float(correctness(np.asarray(pred), y_val, runner.task).mean()))
+            runner.progress.show(f"{label} seed {run.seed}: epoch {epoch + 1}/{runner.settings.epochs} "
+                                 f"score {run.scores[-1]:.3f}")
+            if runner.over_budget():
+                self.model.stop_training = True
+
+    return HoldoutScore()
+
+
+def verdict(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float) -> Tuple[str, float, float]:
+    """confirmed / not confirmed / worse / failed, the mean gain, and the seed-to-seed spread."""
+    if any(r.error for r in candidate) and not any(r.scores for r in candidate):
+        return "failed", math.nan, math.nan
+    pairs = [(b.final, c.final) for b, c in zip(baseline, candidate) if b.scores and c.scores]
+    if not pairs:
+        return "failed", math.nan, math.nan
+    base = [b for b, _ in pairs]
+    cand = [c for _, c in pairs]
+    gain = statistics.fmean(cand) - statistics.fmean(base)
+    spread = max(statistics.stdev(base), statistics.stdev(cand)) if len(pairs) > 1 else math.inf
+    threshold = max(spread, min_delta)
+    if gain > threshold:
+        return "confirmed", gain, spread
+    if gain < -threshold:
+        return "worse", gain, spread
+    return "not confirmed", gain, spread
+
+
+def settled(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float, total: int) -> bool:
+    """True when no score the remaining seeds could reach (anything in [0, 1]) changes the verdict."""
+    done = [r for r in candidate if r.scores]
+    remaining = total - len(done)
+    if remaining <= 0 or len(done) < 2:
+        return remaining <= 0
+    outcomes = set()
+    for fill in (0.0, 1.0):
+        padded = list(done) + [Run(-1, scores=[fill]) for _ in range(remaining)]
+        outcomes.add(verdict(baseline, padded, min_delta)[0])
+    return len(outcomes) == 1
