@@ -32,8 +32,18 @@ def make_probes(model: Any, spec: ModelSpec, data: Any, unsafe: bool = False, ma
     from .probes.loading import load_for_probing
     from .probes.probes import Probes
 
-    live = load_for_probing(model, unsafe) if isinstance(model, (str, os.PathLike)) else model
+    live = load_for_probing(model, unsafe) if isinstance(model, (str, os.PathLike)) else private_copy(model)
     return Probes(live, spec, make_probe_data(data, spec, max_samples or DEFAULT_MAX_SAMPLES))
+
+
+def private_copy(model: Any):
+    """A copy of the user's model (same weights) for probes to build sub-models on: Keras records
+    every sub-model as new graph nodes on the layers, which must not change the user's model."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def make_subject(model: Any = None, name: Optional[str] = None, history: Any = None,

@@ -872,6 +872,18 @@ def set_member_sizes(path: Path, name: str, uncompressed: int) -> Path:
     return path
 
 
+def patch_h5_string_type(path: Path, attr: str, *, offset: int, value: int) -> Path:
+    """Change one byte of the datatype message of a variable-length string attribute (as h5py
+    writes a ``str``): ``offset`` 1 holds the variable-length kind (1 = string), 2 the character set."""
+    data = bytearray(path.read_bytes())
+    at = data.find(attr.encode() + b"\x00")
+    message = data.find(b"\x19\x01", at)  # datatype version 1, class 9 (variable length), kind 1 (string)
+    assert at >= 0 and message >= 0, f"no variable-length string attribute {attr!r} in {path}"
+    data[message + offset] = value
+    path.write_bytes(bytes(data))
+    return path
+
+
 # ================================================================================================
 # The sandbox: run fusiondoctor in a child process, one input at a time
 # ================================================================================================
@@ -962,6 +974,8 @@ class Sandbox:
             return Outcome("died", f"child exited with status {code} (signal {-code if code < 0 else 0})")
         answer = json.loads(line)
         answer.setdefault("data", {})["seconds"] = time.monotonic() - started
+        if answer["kind"] == "memory":  # a fresh child for the next input: one blow-up must not poison the rest
+            self._kill()
         return Outcome(answer["kind"], answer.get("detail", ""), answer["data"])
 
     def close(self) -> None:
@@ -1038,6 +1052,10 @@ def serve() -> None:
 
     registry.all_rules()
     fusiondoctor.check  # noqa: B018 - resolve the lazy attribute
+    from fusiondoctor.history import readers
+
+    if hasattr(readers, "AVOID_TENSORFLOW"):  # this process is ours, as the CLI's is: no TensorFlow for TB logs
+        readers.AVOID_TENSORFLOW = True
     with open("/proc/self/status") as status:
         vm = next(int(line.split()[1]) for line in status if line.startswith("VmSize:")) * 1024
     cap = vm + int(os.environ.get("FUSIONDOCTOR_SANDBOX_MEMORY_MB", "1024")) * 1024 * 1024

@@ -19,15 +19,15 @@ the one problem left is the one only data can show.
 Ground truth: the spectrograms are correctly scaled to [-1, 1] (what ``preprocess_input`` gives,
 so no FD503), but three identical channels make every colour-opponent filter output exactly
 zero, and a dark spectrogram with bright harmonic bands has other means and variances than a
-photo: the first BatchNormalization layer divides by a variance its inputs no longer have
-(FD502). The emotion is one of 3 arousal levels (the number of harmonic bands in the
-spectrogram) x 2 valences (the mean MFCC pattern of the audio), so the model needs both
-modalities; the heads and the LSTM are trained for a few epochs with the backbone frozen.
+photo: the first BatchNormalization layers divide by variances their inputs no longer have
+(FD502). The probe data has no labels: with ``weights=None`` the backbone's deep features are
+random, so a trained head, its accuracy and the ablations would say nothing about the story;
+the BatchNormalization statistics need no labels.
 """
 
 import numpy as np
 
-N_TRAIN, N_PROBE = 384, 384
+N_PROBE = 256
 SPEC, RGB = (32, 32, 1), (32, 32, 3)
 FRAMES, MFCC = 16, 8
 AROUSAL, VALENCE = 3, 2
@@ -37,25 +37,25 @@ CLASSES = AROUSAL * VALENCE
 def photos(rng, n):
     """Colour photos in [-1, 1]: smooth fields whose colour channels vary independently around a
     shared brightness, plus a little texture."""
-    coarse = rng.normal(size=(n, 4, 4, 3)) + rng.normal(size=(n, 1, 1, 1))
+    coarse = rng.normal(size=(n, 4, 4, 3)) + 0.3 * rng.normal(size=(n, 1, 1, 1))
     fields = coarse.repeat(RGB[0] // 4, axis=1).repeat(RGB[1] // 4, axis=2)
     return np.tanh(0.7 * fields + 0.2 * rng.normal(size=(n, *RGB))).astype("float32")
 
 
-def speech_data(n, seed):
-    """Spectrograms in [-1, 1] (1-3 bright harmonic bands for the arousal level, at random
-    frequencies, on a dark noisy background) and MFCC sequences (a valence pattern plus noise)."""
+def speech_inputs(n, seed):
+    """Spectrograms in [-1, 1] (an arousal level, 0-2, sets the overall energy and the number of
+    bright harmonic bands, 1-3 at random frequencies, on a dark noisy background) and MFCC
+    sequences (one of two valence patterns plus noise)."""
     rng = np.random.default_rng(seed)
-    labels = rng.permutation(np.arange(n) % CLASSES)
-    arousal, valence = labels // VALENCE, labels % VALENCE
-    spec = -0.8 + 0.15 * rng.normal(size=(n, *SPEC))
+    arousal, valence = rng.integers(0, AROUSAL, size=n), rng.integers(0, VALENCE, size=n)
+    spec = -0.8 + 0.2 * arousal[:, None, None, None] + 0.15 * rng.normal(size=(n, *SPEC))
     for i in range(n):
         rows = rng.choice(SPEC[0] - 2, size=arousal[i] + 1, replace=False) + 1
         for row in rows:
             spec[i, row - 1: row + 2, :, 0] += np.array([0.6, 1.2, 0.6])[:, None] * (0.6 + 0.4 * rng.random(SPEC[1]))
     patterns = np.random.default_rng(100).normal(size=(VALENCE, MFCC))
     audio = rng.normal(size=(n, FRAMES, MFCC)) + 0.7 * patterns[valence][:, None, :]
-    return [np.clip(spec, -1, 1).astype("float32"), audio.astype("float32")], np.eye(CLASSES, dtype="float32")[labels]
+    return [np.clip(spec, -1, 1).astype("float32"), audio.astype("float32")]
 
 
 def imagenet_like_first_layer(backbone):
@@ -109,6 +109,4 @@ def make(keras):
     backbone = pretrained_backbone(keras)
     backbone.trainable = False
     model = build(keras, backbone)
-    x, y = speech_data(N_TRAIN, seed=1)
-    model.fit(x, y, epochs=6, batch_size=32, verbose=0)
-    return model, speech_data(N_PROBE, seed=2)
+    return model, (speech_inputs(N_PROBE, seed=2), None)

@@ -4,17 +4,16 @@ spectrograms it is fed (FD502's second fix: adapt the statistics to your data).
 Everything else is bad.py's: MobileNet (alpha 0.25, 32x32) standing in for InceptionV3, its first
 convolution given ImageNet-like luminance and colour-opponent filters and its statistics first
 estimated on colour photos, then frozen, fed ``Concatenate()([img, img, img])`` of [-1, 1]
-spectrograms, plus the audio LSTM; the emotion is 3 arousal levels (spectrogram) x 2 valences
-(audio).
+spectrograms, plus the audio LSTM.
 
 Ground truth: after the re-estimation (one more pass in training mode with momentum 0, over
-tiled training spectrograms) the statistics match what the backbone sees, so FD502 is silent;
-both modalities carry half of the class, and the model uses both.
+other tiled spectrograms from the same generator) the statistics match what the backbone sees,
+so FD502 is silent. No labels, as in bad.py.
 """
 
 import numpy as np
 
-N_TRAIN, N_PROBE = 384, 384
+N_PROBE = 256
 SPEC, RGB = (32, 32, 1), (32, 32, 3)
 FRAMES, MFCC = 16, 8
 AROUSAL, VALENCE = 3, 2
@@ -24,25 +23,25 @@ CLASSES = AROUSAL * VALENCE
 def photos(rng, n):
     """Colour photos in [-1, 1]: smooth fields whose colour channels vary independently around a
     shared brightness, plus a little texture."""
-    coarse = rng.normal(size=(n, 4, 4, 3)) + rng.normal(size=(n, 1, 1, 1))
+    coarse = rng.normal(size=(n, 4, 4, 3)) + 0.3 * rng.normal(size=(n, 1, 1, 1))
     fields = coarse.repeat(RGB[0] // 4, axis=1).repeat(RGB[1] // 4, axis=2)
     return np.tanh(0.7 * fields + 0.2 * rng.normal(size=(n, *RGB))).astype("float32")
 
 
-def speech_data(n, seed):
-    """Spectrograms in [-1, 1] (1-3 bright harmonic bands for the arousal level, at random
-    frequencies, on a dark noisy background) and MFCC sequences (a valence pattern plus noise)."""
+def speech_inputs(n, seed):
+    """Spectrograms in [-1, 1] (an arousal level, 0-2, sets the overall energy and the number of
+    bright harmonic bands, 1-3 at random frequencies, on a dark noisy background) and MFCC
+    sequences (one of two valence patterns plus noise)."""
     rng = np.random.default_rng(seed)
-    labels = rng.permutation(np.arange(n) % CLASSES)
-    arousal, valence = labels // VALENCE, labels % VALENCE
-    spec = -0.8 + 0.15 * rng.normal(size=(n, *SPEC))
+    arousal, valence = rng.integers(0, AROUSAL, size=n), rng.integers(0, VALENCE, size=n)
+    spec = -0.8 + 0.2 * arousal[:, None, None, None] + 0.15 * rng.normal(size=(n, *SPEC))
     for i in range(n):
         rows = rng.choice(SPEC[0] - 2, size=arousal[i] + 1, replace=False) + 1
         for row in rows:
             spec[i, row - 1: row + 2, :, 0] += np.array([0.6, 1.2, 0.6])[:, None] * (0.6 + 0.4 * rng.random(SPEC[1]))
     patterns = np.random.default_rng(100).normal(size=(VALENCE, MFCC))
     audio = rng.normal(size=(n, FRAMES, MFCC)) + 0.7 * patterns[valence][:, None, :]
-    return [np.clip(spec, -1, 1).astype("float32"), audio.astype("float32")], np.eye(CLASSES, dtype="float32")[labels]
+    return [np.clip(spec, -1, 1).astype("float32"), audio.astype("float32")]
 
 
 def imagenet_like_first_layer(backbone):
@@ -94,10 +93,8 @@ def pretrained_backbone(keras):
 def make(keras):
     keras.utils.set_random_seed(0)
     backbone = pretrained_backbone(keras)
-    spectrograms = speech_data(256, seed=0)[0][0]
+    spectrograms = speech_inputs(256, seed=0)[0]
     calibrate_batchnorm(keras, backbone, np.concatenate([spectrograms] * 3, axis=-1))
     backbone.trainable = False
     model = build(keras, backbone)
-    x, y = speech_data(N_TRAIN, seed=1)
-    model.fit(x, y, epochs=6, batch_size=32, verbose=0)
-    return model, speech_data(N_PROBE, seed=2)
+    return model, (speech_inputs(N_PROBE, seed=2), None)

@@ -20,27 +20,33 @@ class ProbeError(FusionDoctorError):
     """The live model does not match its config closely enough to probe a node."""
 
 
-def _calls_in(model, layer) -> list:
-    """The calls of ``layer`` that belong to ``model``'s graph, in config order."""
+def calls_in(model, layer) -> list:
+    """The calls of ``layer`` that belong to ``model``'s graph, in config order (Keras keys the
+    nodes of a functional model as ``f"{id(layer)}_ib-{index}"``)."""
     member = getattr(model, "_nodes", None)
     nodes = list(getattr(layer, "_inbound_nodes", []))
     if member is None:
         return nodes
-    return [n for i, n in enumerate(nodes) if f"{layer.name}_ib-{i}" in member] or nodes
+    return [n for i, n in enumerate(nodes) if f"{id(layer)}_ib-{i}" in member] or nodes
 
 
 def _output_of(model, name: str, call: int):
     layer = model.get_layer(name)
-    calls = _calls_in(model, layer)
+    calls = calls_in(model, layer)
     if call >= len(calls):
         raise ProbeError(f"layer {name!r} has no call {call} in the live model")
     outputs = calls[call].output_tensors
     return outputs[0]
 
 
+def output_tensor(model, node: Node):
+    """The live symbolic tensor of a top-level ModelSpec node."""
+    return _output_of(model, node.layer.name, node.call)
+
+
 def _inputs_of(model, name: str, call: int) -> list:
     layer = model.get_layer(name)
-    calls = _calls_in(model, layer)
+    calls = calls_in(model, layer)
     if call >= len(calls):
         raise ProbeError(f"nested model {name!r} has no call {call} in the live model")
     return list(calls[call].input_tensors)

@@ -17,7 +17,7 @@ import numpy as np
 from ..model import vocab
 from ..model.graph import Head, Merge, heads, merges
 from ..model.spec import ModelSpec
-from . import activations
+from . import activations, frontier
 from .data import ProbeData, input_names
 from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
 
@@ -90,13 +90,75 @@ class BranchProbe:
     scores: Dict[str, Tuple[float, float]]  # operand producer (or "fused") -> (mean CV accuracy, std)
 
 
+def _live_input_names(model, spec: ModelSpec, data: ProbeData) -> List[str]:
+    """Input names in the order the live model takes them."""
+    try:
+        names = [t._keras_history[0].name for t in model.inputs]
+    except (AttributeError, TypeError):
+        names = []
+    return names if names and set(names) == set(data.inputs) else input_names(spec)
+
+
+class Front:
+    """The frozen front of the live model and its features on the probe data."""
+
+    def __init__(self, model, tensors, features, ancestry, front_model):
+        self.model = model
+        self.tensors = tensors
+        self.features = features
+        self.ancestry = ancestry
+        self.front_model = front_model
+        self._tails: Dict[tuple, object] = {}
+
+    @classmethod
+    def of(cls, model, inputs: List[np.ndarray], batch_size: int) -> Optional["Front"]:
+        import keras
+
+        tensors, _ = frontier.frozen_front(model)
+        if not tensors or not frontier.worth_caching(model, tensors):
+            return None
+        front_model = keras.Model(model.inputs, tensors)
+        out = front_model.predict(inputs if len(inputs) > 1 else inputs[0], batch_size=batch_size, verbose=0)
+        features = [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
+        ancestry = [frontier.input_ancestry(t, model.inputs) for t in tensors]
+        return cls(model, tensors, features, ancestry, front_model)
+
+    def tail(self, outputs: list):
+        import keras
+
+        key = tuple(id(t) for t in outputs)
+        if key not in self._tails:
+            self._tails[key] = keras.Model(self.tensors, outputs)
+        return self._tails[key]
+
+    def separable(self, position: int) -> bool:
+        """True when every front feature depends on input ``position`` alone or not at all."""
+        return all(position not in a or a == frozenset({position}) for a in self.ancestry)
+
+    def ablated(self, position: int, mode: str, order: np.ndarray, inputs: List[np.ndarray], replace) -> List[np.ndarray]:
+        """Front features with input ``position`` zeroed, mean-replaced or shuffled."""
+        affected = [i for i, a in enumerate(self.ancestry) if a == frozenset({position})]
+        features = list(self.features)
+        if mode == "shuffle":
+            for i in affected:
+                features[i] = features[i][order]
+            return features
+        one = [a[:1] for a in inputs]
+        one[position] = replace(inputs[position], mode, order)[:1]
+        out = self.front_model.predict(one if len(one) > 1 else one[0], verbose=0)
+        out = out if isinstance(out, (list, tuple)) else [out]
+        for i in affected:
+            features[i] = np.broadcast_to(np.asarray(out[i]), features[i].shape)
+        return features
+
+
 class Probes:
     def __init__(self, model, spec: ModelSpec, data: ProbeData, batch_size: int = 64):
         self.model = model
         self.spec = spec
         self.data = data
         self.batch_size = batch_size
-        self.names = input_names(spec)
+        self.names = _live_input_names(model, spec, data)
         self.inputs = data.ordered(self.names)
         self._memo: Dict[tuple, object] = {}
 
@@ -118,9 +180,22 @@ class Probes:
         return self.data.labels_for(self.head.output.name, [o.name for o in self.spec.outputs])
 
     @functools.cached_property
-    def predictions(self) -> List[np.ndarray]:
-        out = self.model.predict(self.inputs if len(self.inputs) > 1 else self.inputs[0], batch_size=self.batch_size, verbose=0)
+    def front(self) -> Optional["Front"]:
+        """The frozen front (a frozen backbone's outputs), computed once for all probes."""
+        return Front.of(self.model, self.inputs, self.batch_size)
+
+    def _predict(self, model, arrays: List[np.ndarray]) -> List[np.ndarray]:
+        out = model.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=self.batch_size, verbose=0)
         return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
+
+    def _tail_predict(self, outputs: list, features: List[np.ndarray]) -> List[np.ndarray]:
+        return self._predict(self.front.tail(outputs), features)
+
+    @functools.cached_property
+    def predictions(self) -> List[np.ndarray]:
+        if self.front is not None:
+            return self._tail_predict(list(self.model.outputs), self.front.features)
+        return self._predict(self.model, self.inputs)
 
     @functools.cached_property
     def fusion_merges(self) -> List[Merge]:
@@ -130,10 +205,15 @@ class Probes:
 
     @functools.cached_property
     def _operand_activations(self) -> Dict[str, np.ndarray]:
-        keys = [k for m in self.fusion_merges for k in m.node.inputs]
+        keys = list(dict.fromkeys(k for m in self.fusion_merges for k in m.node.inputs))
         if not keys:
             return {}
-        kept = activations.collect(self.model, self.spec, keys, self.inputs, self.batch_size)
+        top_level = all(not self.spec.nodes[k].chain for k in keys)
+        if self.front is not None and top_level:
+            tensors = [activations.output_tensor(self.model, self.spec.nodes[k]) for k in keys]
+            kept = dict(zip(keys, self._tail_predict(tensors, self.front.features)))
+        else:
+            kept = activations.collect(self.model, self.spec, keys, self.inputs, self.batch_size)
         return {k: v.reshape(len(v), -1) for k, v in kept.items()}
 
     @_once
@@ -256,6 +336,10 @@ class Probes:
         return array[order]
 
     def _ablated_predictions(self, position: int, mode: str, order: np.ndarray) -> Tuple[np.ndarray, str]:
+        front = self.front
+        if front is not None and front.separable(position):
+            features = front.ablated(position, mode, order, self.inputs, self._replacement)
+            return self._tail_predict(list(self.model.outputs), features)[0], "front"
         inputs = list(self.inputs)
         inputs[position] = self._replacement(inputs[position], mode, order)
         out = self.model.predict(inputs if len(inputs) > 1 else inputs[0], batch_size=self.batch_size, verbose=0)

@@ -23,7 +23,7 @@ from ..registry import get as get_rule
 from ..subject import load_model_spec
 from ..types import Finding, Report
 from .patches import PatchError, apply_patch
-from .runner import Progress, Trial, TrialRunner, TrialSettings, settled, verdict
+from .runner import Progress, Trial, TrialRunner, TrialSettings, _compile_config, settled, verdict
 
 #: Samples trials train and validate on by default (probing uses its own, smaller sample).
 DEFAULT_TRIAL_SAMPLES = 4096
@@ -45,8 +45,9 @@ class Confirmation:
 
 def _live(model: Any, unsafe: bool):
     from ..probes.loading import load_for_probing
+    from ..subject import private_copy
 
-    return load_for_probing(model, unsafe) if isinstance(model, (str, os.PathLike)) else model
+    return load_for_probing(model, unsafe) if isinstance(model, (str, os.PathLike)) else private_copy(model)
 
 
 def _patchable(findings: Iterable[Finding]) -> List[Finding]:
@@ -95,7 +96,7 @@ def _history(values: dict):
 
 
 def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ignore: Iterable[str] = (),
-            epochs: int = 5, seeds: int = 3, budget: Optional[float] = None, keep_weights: str = "frozen",
+            epochs: int = 10, seeds: int = 3, budget: Optional[float] = None, keep_weights: str = "frozen",
             max_samples: int = DEFAULT_TRIAL_SAMPLES, unsafe: bool = False, distribution: Any = None,
             progress: bool = True, settings: Optional[Settings] = None, write: Optional[str] = None) -> Confirmation:
     """Diagnose ``model`` with ``data``, then retrain it with each patchable fix against the
@@ -104,8 +105,9 @@ def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ig
     base = base.validate()
     spec = load_model_spec(model)
     live = _live(model, unsafe)
+    config, compile_config = live.get_config(), _compile_config(live)  # before probes add sub-models to the graph
     trial_data = make_probe_data(data, spec, max_samples)
-    probes = Probes(live, spec, make_probe_data(data, spec))
+    probes = Probes(live, spec, trial_data)  # the same samples: the frozen backbone runs once for both
     report = diagnose(Subject(str(model) if isinstance(model, (str, os.PathLike)) else spec.source, model=spec,
                               probes=probes), base)
     head = next(iter(heads(spec)), None)
@@ -116,8 +118,9 @@ def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ig
         raise InputError(trial_data.source, "fix trials need labels: add y to the data")
     trial_settings = TrialSettings(epochs=epochs, seeds=seeds, budget=budget, keep_weights=keep_weights)
     bar = Progress(progress)
-    runner = TrialRunner(live, spec, trial_data.ordered(probes.names), np.asarray(y), task_of(head), trial_settings,
+    runner = TrialRunner(live, config, compile_config, probes.inputs, np.asarray(y), task_of(head), trial_settings,
                          bar, distribution)
+    runner.share_front(probes.front)
     baseline = Trial("baseline", "unchanged model", None, ())
     baseline.runs, _ = runner.runs(runner.config, runner.compile_config, list(range(seeds)), "baseline")
     trials = [_trial(f, runner, baseline, spec) for f in _patchable(report.findings)]

@@ -8,6 +8,7 @@ model. Layer paths name nested layers as ``outer/inner``.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import FusionDoctorError
@@ -190,11 +191,20 @@ def _optimizer_edit(compile_config: Dict[str, Any], op: PatchOp) -> None:
     optimizer.setdefault("config", {})["learning_rate"] = op.value
 
 
+def _plain(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot patch a config holding {type(value).__name__}")
+
+
 def apply_patch(config: Dict[str, Any], compile_config: Optional[Dict[str, Any]], patch: Sequence[PatchOp],
                 outputs: Sequence[str] = (), ancestry=None) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
     """Patched copies of a model config and its compile config."""
-    config = copy.deepcopy(config)
-    compile_config = copy.deepcopy(compile_config) if compile_config else compile_config
+    # a JSON round trip: live get_config() holds tuples and numpy scalars; files hold plain JSON
+    config = json.loads(json.dumps(config, default=_plain))
+    compile_config = json.loads(json.dumps(compile_config, default=_plain)) if compile_config else compile_config
     for op in patch:
         if op.target == "layer":
             _layer_edit(config, op)
@@ -210,4 +220,14 @@ def apply_patch(config: Dict[str, Any], compile_config: Optional[Dict[str, Any]]
             _optimizer_edit(compile_config, op)
         else:
             raise PatchError(f"unknown patch target {op.target!r}")
+    _drop_build_configs(config)
     return config, compile_config
+
+
+def _drop_build_configs(config: Dict[str, Any]) -> None:
+    """Let Keras infer input shapes again: a patch can change what reaches a layer."""
+    for entry in _scope_entries(config):
+        entry.pop("build_config", None)
+        inner = entry.get("config")
+        if isinstance(inner, dict) and isinstance(inner.get("layers"), list):
+            _drop_build_configs(inner)

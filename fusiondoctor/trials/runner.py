@@ -12,10 +12,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..model.spec import ModelSpec
 from ..probes.labels import Task, class_ids, correctness
 from ..types import Finding
-from . import frontier
+from ..probes import frontier
 from .patches import PatchError, apply_patch
 
 
@@ -70,9 +69,15 @@ def _summary(runs: Sequence[Run]) -> dict:
             "seeds": len(finals), "curves": [[round(s, 4) for s in r.scores] for r in runs if r.scores]}
 
 
+#: A run takes at least this many optimizer steps: small datasets are repeated within an epoch.
+MIN_STEPS = 100
+#: Epochs per run by default (each ends with a held-out score).
+DEFAULT_EPOCHS = 10
+
+
 @dataclass
 class TrialSettings:
-    epochs: int = 5
+    epochs: int = DEFAULT_EPOCHS
     seeds: int = 3
     batch_size: int = 32
     holdout: float = 0.25
@@ -123,21 +128,23 @@ def split(n: int, labels: Optional[np.ndarray], holdout: float, seed: int = 0) -
 class TrialRunner:
     """Trains baseline and candidates on cached frozen features where possible."""
 
-    def __init__(self, live, spec: ModelSpec, inputs: List[np.ndarray], y: np.ndarray, task: Task,
+    def __init__(self, live, config: dict, compile_config: dict, inputs: List[np.ndarray], y: np.ndarray, task: Task,
                  settings: TrialSettings, progress: Progress, distribution=None):
         self.live = live
-        self.spec = spec
         self.inputs = inputs
         self.y = y
         self.task = task
         self.settings = settings
         self.progress = progress
         self.distribution = distribution
-        self.config = live.get_config()
+        self.config = config
+        self.compile_config = compile_config
         ids = class_ids(y, task) if task.kind in ("binary", "multiclass") else None
         self.train_idx, self.val_idx = split(len(y), ids, settings.holdout)
-        self.compile_config = _compile_config(live)
-        self._cache: Dict[Tuple[str, ...], Tuple[List[np.ndarray], List[np.ndarray]]] = {}
+        per_epoch = math.ceil(len(self.train_idx) / settings.batch_size)
+        #: how many times the training part is repeated within one epoch, for MIN_STEPS steps in all
+        self.repeats = max(1, math.ceil(MIN_STEPS / (per_epoch * settings.epochs)))
+        self._features: Dict[str, np.ndarray] = {}  # frozen-front features by tensor key, shared by all models
         self.started = time.monotonic()
 
     # ---- model building ------------------------------------------------------------------
@@ -169,22 +176,27 @@ class TrialRunner:
 
     # ---- frozen front ----------------------------------------------------------------------
 
+    def share_front(self, front) -> None:
+        """Reuse features the probes already computed on the same samples (one backbone pass in all)."""
+        if front is not None:
+            for tensor, features in zip(front.tensors, front.features):
+                self._features[frontier.tensor_key(tensor)] = features
+
     def _front(self, model):
         import keras
 
         tensors, keys = frontier.frozen_front(model)
         if not tensors or not frontier.worth_caching(model, tensors):
             return None, None, None
-        key = tuple(keys)
-        if key not in self._cache:
-            front_model = keras.Model(model.inputs, tensors)
+        missing = [t for t, k in zip(tensors, keys) if k not in self._features]
+        if missing:
             self.progress.show("computing the frozen backbone's features once...")
-            feats = front_model.predict(self.inputs if len(self.inputs) > 1 else self.inputs[0],
-                                        batch_size=self.settings.batch_size, verbose=0)
-            feats = feats if isinstance(feats, (list, tuple)) else [feats]
-            self._cache[key] = [np.asarray(f) for f in feats]
+            feats = keras.Model(model.inputs, missing).predict(self.inputs if len(self.inputs) > 1 else self.inputs[0],
+                                                               batch_size=self.settings.batch_size, verbose=0)
+            for tensor, value in zip(missing, feats if isinstance(feats, (list, tuple)) else [feats]):
+                self._features[frontier.tensor_key(tensor)] = np.asarray(value)
         tail = keras.Model(tensors, model.outputs)
-        return tail, self._cache[key], key
+        return tail, [self._features[k] for k in keys], tuple(keys)
 
     # ---- one run ---------------------------------------------------------------------------
 
@@ -205,9 +217,10 @@ class TrialRunner:
                 trainee.compile_from_config(copy.deepcopy(compile_config))
         except Exception as exc:  # a candidate that does not build is a verdict, not a crash
             return [Run(seeds[0], error=_describe(exc))], None
-        x_train = [a[self.train_idx] for a in data]
+        train = np.tile(self.train_idx, self.repeats)
+        x_train = [a[train] for a in data]
         x_val = [a[self.val_idx] for a in data]
-        y_train, y_val = self.y[self.train_idx], self.y[self.val_idx]
+        y_train, y_val = self.y[train], self.y[self.val_idx]
         snapshot = _optimizer_state(trainee)
         for seed in seeds:
             if self.over_budget() or stop(runs):

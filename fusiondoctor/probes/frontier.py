@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Sequence, Tuple
 
+from .activations import calls_in
+
 _STOCHASTIC = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
                "GaussianDropout", "AlphaDropout")
 
@@ -34,12 +36,6 @@ def tensor_key(tensor) -> str:
     return f"{operation.name}:{node_index}:{tensor_index}"
 
 
-def _node_of(model, layer, index: int):
-    member = getattr(model, "_nodes", None)
-    nodes = [n for i, n in enumerate(layer._inbound_nodes) if member is None or f"{layer.name}_ib-{i}" in member]
-    return nodes[index] if index < len(nodes) else None
-
-
 def frozen_front(model) -> Tuple[List[object], List[str]]:
     """(tensors, names): the outputs of frozen operations that trainable ones consume, plus model
     inputs consumed directly by trainable operations. Empty when nothing upstream is frozen."""
@@ -49,10 +45,7 @@ def frozen_front(model) -> Tuple[List[object], List[str]]:
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer":
             continue
-        for index in range(len(layer._inbound_nodes)):
-            node = _node_of(model, layer, index)
-            if node is None:
-                break
+        for node in calls_in(model, layer):
             inputs = list(node.input_tensors)
             outputs = list(node.output_tensors)
             if all(id(t) in frozen_tensors for t in inputs) and _frozen(layer):
@@ -75,3 +68,25 @@ def worth_caching(model, tensors: Sequence[object]) -> bool:
     """True when the front is deeper than the inputs themselves (there is work to save)."""
     input_ids = {id(t) for t in model.inputs}
     return any(id(t) not in input_ids for t in tensors)
+
+
+def input_ancestry(tensor, inputs: Sequence[object]) -> frozenset:
+    """Positions (in ``inputs``) of the model inputs a symbolic tensor depends on."""
+    positions = {id(t): i for i, t in enumerate(inputs)}
+    found, stack, seen = set(), [tensor], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if id(current) in positions:
+            found.add(positions[id(current)])
+            continue
+        history = getattr(current, "_keras_history", None)
+        if history is None:
+            continue
+        operation, node_index, _ = history
+        nodes = getattr(operation, "_inbound_nodes", [])
+        if node_index < len(nodes):
+            stack.extend(nodes[node_index].input_tensors)
+    return frozenset(found)
