@@ -24,6 +24,7 @@ _LAZY = {
     "load_model_spec": "subject",
     "read_history": "history",
     "confirm": "trials.confirm",
+    "DoctorCallback": "keras_callback",
 }
 
 __all__ = [

@@ -21,6 +21,7 @@ class Subject:
     history: Any = None
     weights: Any = None
     probes: Any = None
+    monitor: Any = None
     extras: Dict[str, Any] = field(default_factory=dict)
 
     def inputs(self) -> Dict[str, Any]:
@@ -31,6 +32,7 @@ class Subject:
             "history": self.history,
             "weights": self.weights,
             "probes": self.probes,
+            "monitor": self.monitor,
         }
 
 

@@ -24,6 +24,7 @@ INPUTS: Dict[str, str] = {
     "history": "a training history (pass --history)",
     "weights": "model weights",
     "probes": "data to probe the model with (pass --data)",
+    "monitor": "a live training run (fusiondoctor.DoctorCallback)",
 }
 _EXTRA_PARAMS = {"options"}
 

@@ -45,7 +45,6 @@ import contextlib
 import copy
 import hashlib
 import json
-import math
 import os
 import random
 import resource
@@ -70,7 +69,7 @@ from fusiondoctor.config import Settings
 from fusiondoctor.errors import InputError
 from fusiondoctor.limits import Limits
 from tests import fuzz_corpus as fc
-from tests.helpers import Run, tiny_fusion
+from tests.helpers import Run
 
 LONG_RUN = int(os.environ.get("FUSIONDOCTOR_FUZZ_EXAMPLES", "0") or 0)
 #: Shrinking a failure to a minimal example can take a minute per test: on in long runs (or with
@@ -663,6 +662,15 @@ def test_planted_lambda_is_never_executed(keras3, request, tmp_path):
         assert text.code in (0, 1) and "payload" in text.stdout, text.stdout
         assert not marker.exists(), f"checking {path.name} executed the Lambda payload"
     assert os.listdir(cwd) == []
+    # probing with data loads the model with Keras: in safe mode, Lambda layers refused up front
+    import numpy as np
+
+    data = tmp_path / "probe.npz"
+    np.savez(data, x=np.random.default_rng(0).normal(size=(16, 4)).astype("float32"), y=np.zeros((16, 1), "float32"))
+    for path in files:
+        with pytest.raises(InputError, match="Lambda"):
+            fusiondoctor.check(path, data=data)
+        assert not marker.exists(), f"loading {path.name} to probe it executed the Lambda payload"
     # control: Keras itself, told the file is trusted, does run the payload
     keras3.models.load_model(files[0], safe_mode=False)
     assert marker.exists()

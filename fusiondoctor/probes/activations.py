@@ -75,7 +75,8 @@ def _plan(model, spec: ModelSpec, keys: Sequence[str]) -> _Plan:
     root = _Plan(model)
     for key in keys:
         node = spec.nodes[key]
-        _place(root, node, node.layer.path.split("/"), list(node.chain))
+        scopes = node.layer.parent.split("/") if node.layer.parent else []  # names may hold '/' (tf_keras)
+        _place(root, node, scopes + [node.layer.name], list(node.chain))
     root.build()
     return root
 
