@@ -54,8 +54,13 @@ def _scopes(spec: ModelSpec) -> Dict[str, Set[str]]:
 
 
 def _match(names: Set[str], table: Dict[str, Dict[str, Any]]) -> Optional[str]:
+    """The architecture whose anchors are all present; among siblings that all match (EfficientNetV2B1
+    holds every anchor of V2B2), the largest one that still fits in the scope's layer count."""
     found = [arch for arch, row in table.items() if set(row["anchors"]) <= names]
-    return max(found, key=lambda a: (table[a]["layers"], a.startswith("tf_keras:") is False)) if found else None
+    if not found:
+        return None
+    fitting = [a for a in found if table[a]["layers"] <= len(names)] or found
+    return max(fitting, key=lambda a: (table[a]["layers"], not a.startswith("tf_keras:")))
 
 
 def find_backbones(spec: ModelSpec) -> List[Backbone]:
