@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test benchmark readme
+.PHONY: setup demo test benchmark readme gallery
 
 $(BIN)/fusiondoctor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,7 @@ $(BIN)/fusiondoctor: pyproject.toml
 setup: $(BIN)/fusiondoctor
 
 demo: setup
-	$(BIN)/python checks/run_case.py seed-000-meme-vgg16-lstm bad --save reports/_scratch/seed-000.h5
-	$(BIN)/fusiondoctor check reports/_scratch/seed-000.h5 || test $$? -eq 1
+	$(BIN)/fusiondoctor demo --out reports/demo
 
 test: setup
 	$(BIN)/python -m pytest -n 2
@@ -23,6 +22,11 @@ test: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/static_check.py
+	$(BIN)/python benchmarks/fix_seed000.py
+	$(BIN)/python benchmarks/callback_overhead.py
+
+gallery: setup
+	$(BIN)/python reports/generate.py
 
 readme: setup
 	$(BIN)/python -c "import re, pathlib; from fusiondoctor import catalogue; p = pathlib.Path('README.md'); t = p.read_text(); p.write_text(re.sub(r'(<!-- rules:start -->\n).*?(<!-- rules:end -->)', lambda m: m.group(1) + catalogue.as_markdown() + m.group(2), t, flags=re.S))"

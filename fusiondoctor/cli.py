@@ -79,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--unsafe-load", action="store_true", help="allow Lambda layers (runs code from the file)")
     fix.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
+    demo = commands.add_parser("demo", help="the seed-000 story end to end: train, diagnose, confirm the fix (loads Keras)")
+    demo.add_argument("--out", default="reports/demo", metavar="DIR", help="where to write the reports (default reports/demo)")
+    demo.add_argument("--samples", type=int, default=32, help="synthetic memes to train on (default 32)")
+
     rules = commands.add_parser("rules", help="list the rule catalogue")
     rules.add_argument("--format", choices=["text", "json", "markdown"], default="text")
 
@@ -121,6 +125,8 @@ def _check(args: argparse.Namespace) -> int:
     ).validate()
     report = Report()
     unreadable = 0
+    fmt = _report_format(args)
+    images: dict = {}
     for model_path, history_path in pairs:
         try:
             subject = make_subject(model_path, history=history_path, limits=settings.limits, data=args.data,
@@ -135,10 +141,12 @@ def _check(args: argparse.Namespace) -> int:
             _plot(subject, subject_report, args.plot)
         if args.plots:
             _plots(subject, subject_report, args.plots)
+        if fmt == "html":
+            images.update(_images(subject, subject_report, prefix=f"{subject.name}: " if len(pairs) > 1 else ""))
     if unreadable == len(pairs):
         return EXIT_ERROR
-    _write(render(report, _report_format(args), verbose=args.verbose) if _report_format(args) == "text"
-           else render(report, _report_format(args)), args.output)
+    options = {"text": {"verbose": args.verbose}, "html": {"images": images}}.get(fmt, {})
+    _write(render(report, fmt, **options), args.output)
     if unreadable:
         return EXIT_ERROR
     code = report.exit_code(settings.fail_on)
@@ -153,6 +161,13 @@ def _plot(subject, report: Report, path: str) -> None:
     except (OSError, ValueError) as exc:
         raise FusionDoctorError(f"cannot write plot {path}: {exc}") from None
     print(f"fusiondoctor: learning curves written to {path}", file=sys.stderr)
+
+
+def _images(subject, report: Report, prefix: str = "") -> dict:
+    """PNG bytes of every plot that applies, for the HTML report (matplotlib loads only here)."""
+    from .render import figures, plots
+
+    return {prefix + name: plots.figure_bytes(draw()) for name, draw in figures.figures_for(subject, report).items()}
 
 
 def _plots(subject, report: Report, folder: str) -> None:
@@ -185,7 +200,13 @@ def _fix(args: argparse.Namespace) -> int:
                      max_samples=args.max_samples or DEFAULT_TRIAL_SAMPLES, unsafe=args.unsafe_load,
                      progress=not args.quiet, write=args.write)
     fmt = args.format if args.format != "text" or not args.output else SUFFIXES.get(Path(args.output).suffix.lower(), "text")
-    _write(render(result.report, fmt), args.output)
+    options = {}
+    if fmt == "html":
+        from .render import plots
+
+        options["images"] = {f"trial {t.code}": plots.figure_bytes(plots.trial_curves(result.baseline, t))
+                             for t in result.trials if t.runs}
+    _write(render(result.report, fmt, **options), args.output)
     if args.plots:
         from .render import plots
 
@@ -200,6 +221,12 @@ def _fix(args: argparse.Namespace) -> int:
     if not result.trials:
         print("fusiondoctor: no finding has a fix that can be trialled", file=sys.stderr)
     return EXIT_OK if result.best() is not None or not result.trials else EXIT_FINDINGS
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run
+
+    return run(args.out, samples=args.samples)
 
 
 def _rules(args: argparse.Namespace) -> int:
@@ -221,7 +248,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
-    handlers = {"check": _check, "fix": _fix, "rules": _rules, "explain": _explain}
+    handlers = {"check": _check, "fix": _fix, "demo": _demo, "rules": _rules, "explain": _explain}
     warnings.filterwarnings("ignore", module="keras")  # fusiondoctor reports what Keras warns about, once
     before = readers.AVOID_TENSORFLOW
     readers.AVOID_TENSORFLOW = "tensorflow" not in sys.modules  # a fresh CLI process: read TensorBoard logs without TF

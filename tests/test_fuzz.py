@@ -399,9 +399,10 @@ def test_learning_curve_plots_of_hostile_histories(sandbox, scratch, data):
 @fuzz(examples=16, shrink=False)
 @given(data=st.data())
 def test_cli_on_mutated_inputs(seeds, seed_docs, scratch, data):
-    folder = example_dir(scratch)
-    cwd = folder / "cwd"
-    cwd.mkdir()
+    root = example_dir(scratch)
+    folder, cwd, out = root / "in", root / "cwd", root / "out"
+    for made in (folder, cwd, out):
+        made.mkdir()
     kind = data.draw(st.sampled_from(["config", "bytes", "graph", "history-json", "history-csv"]), label="kind")
     fmt_flag = data.draw(st.sampled_from([[], ["--format", "json"], ["--format", "text"]]), label="format")
     if kind == "config":
@@ -422,11 +423,16 @@ def test_cli_on_mutated_inputs(seeds, seed_docs, scratch, data):
         path.write_bytes(fc.encode_json(data.draw(fc.json_histories())) if kind == "history-json"
                          else data.draw(fc.csv_histories()))
         args = ["check", "--history", path]
-    before = _snapshot(path.parent)
+        if fc.rarely(data.draw, 4):  # matplotlib costs a second: now and then
+            args += ["--plot", out / "curves.png"]
+    before = _snapshot(folder)
     result = cli(*args, *fmt_flag, cwd=cwd)
     note(f"exit {result.code}; stderr: {result.stderr[-2000:]}")
     assert_cli_contract(result, expect_json=fmt_flag == ["--format", "json"])
-    assert _snapshot(path.parent) == before
+    assert _snapshot(folder) == before, "the inputs changed"
+    assert os.listdir(cwd) == [], "files written to the working directory"
+    assert set(os.listdir(out)) <= {"curves.png"}
+    shutil.rmtree(root, ignore_errors=True)
 
 
 # ================================================================================================
@@ -944,6 +950,30 @@ def test_regression_history_value_too_big_for_a_float(tmp_path):
         fusiondoctor.check(history=path)
     except InputError:
         pass
+
+
+def test_regression_rule_fd103_with_a_branch_wider_than_a_float(tmp_path):
+    """FD103 (rules/structure.py, unnormalized_fusion_branches): ``widest.width / narrowest.width``
+    raises OverflowError for ``units`` = 10**400; the engine records a crashed rule, exit code 2."""
+    def layer(cls, name, sources, **config):
+        return {"class_name": cls, "name": name, "config": {"name": name, **config},
+                "inbound_nodes": [[[s, 0, 0, {}] for s in sources]] if sources else []}
+
+    config = {"class_name": "Functional", "config": {"name": "m", "layers": [
+        layer("InputLayer", "image", [], batch_input_shape=[None, 8]),
+        layer("InputLayer", "text", [], batch_input_shape=[None, 8]),
+        layer("Dense", "wide", ["image"], units=10**400, activation="relu"),
+        layer("Dense", "narrow", ["text"], units=4, activation="relu"),
+        layer("Concatenate", "fuse", ["wide", "narrow"], axis=-1),
+        layer("Dense", "out", ["fuse"], units=1, activation="sigmoid")],
+        "input_layers": [["image", 0, 0], ["text", 0, 0]], "output_layers": [["out", 0, 0]]}}
+    path = tmp_path / "wide.json"
+    path.write_bytes(fc.encode_json(config))
+    try:
+        report = fusiondoctor.check(path)
+    except InputError:
+        return
+    assert not report.errors, [(e.code, e.exc_type, e.message) for e in report.errors]
 
 
 def test_regression_lone_surrogate_in_a_layer_name_via_cli(seeds, tmp_path):

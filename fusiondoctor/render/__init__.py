@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Callable, Dict
 
 from ..types import Report
-from . import json_report, text
+from . import html, json_report, markdown, sarif, text
 
-RENDERERS: Dict[str, Callable[..., str]] = {"text": text.render, "json": json_report.render}
-SUFFIXES = {".txt": "text", ".json": "json"}
+RENDERERS: Dict[str, Callable[..., str]] = {
+    "text": text.render, "json": json_report.render, "sarif": sarif.render, "markdown": markdown.render, "html": html.render,
+}
+SUFFIXES = {".txt": "text", ".json": "json", ".sarif": "sarif", ".md": "markdown", ".markdown": "markdown",
+            ".html": "html", ".htm": "html"}
 
 
 def render(report: Report, fmt: str = "text", **options) -> str:
