@@ -116,12 +116,19 @@ def seeds(tmp_path_factory, request, keras3) -> Dict[str, Path]:
     return out
 
 
+class _Docs(dict):
+    """The seed documents, with a short repr (hypothesis prints the fixtures of a failing test)."""
+
+    def __repr__(self) -> str:
+        return f"<seed configs {sorted(self)}>"
+
+
 @pytest.fixture(scope="session")
 def seed_docs(seeds) -> Dict[str, Any]:
     """Config documents per seed model (``k3-tiny``...), compile settings included."""
     import h5py
 
-    docs = {}
+    docs = _Docs()
     for name, path in seeds.items():
         if path.suffix == ".json" and not name.startswith("history"):
             doc = json.loads(path.read_text())
@@ -974,6 +981,16 @@ def test_regression_rule_fd103_with_a_branch_wider_than_a_float(tmp_path):
     except InputError:
         return
     assert not report.errors, [(e.code, e.exc_type, e.message) for e in report.errors]
+
+
+def test_regression_plot_warnings_stay_off_stderr(tmp_path):
+    """``check --history H --plot P`` on a metric with no finite value: matplotlib's UserWarning
+    ("No artists with labels found to put in legend", from render/plots.py learning_curves) and
+    its source line land on stderr next to fusiondoctor's own lines."""
+    path = tmp_path / "history.json"
+    path.write_text('{"loss": [null, null]}')
+    result = cli("check", "--history", path, "--plot", tmp_path / "curves.png", cwd=tmp_path)
+    assert_cli_contract(result)
 
 
 def test_regression_lone_surrogate_in_a_layer_name_via_cli(seeds, tmp_path):
