@@ -92,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _err(message: str) -> None:
-    print(f"fusiondoctor: error: {message}", file=sys.stderr)
+    encoding = sys.stderr.encoding or "utf-8"
+    text = f"fusiondoctor: error: {message}".encode(encoding, "backslashreplace").decode(encoding, "replace")
+    print(text.replace("\n", " "), file=sys.stderr)
 
 
 def _report_format(args: argparse.Namespace) -> str:
@@ -182,14 +184,16 @@ def _plots(subject, report: Report, folder: str) -> None:
 
 
 def _write(text: str, output: Optional[str]) -> None:
+    """Write the report; names from a hostile file may hold unencodable characters: escape them."""
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            Path(output).write_text(text, encoding="utf-8", errors="backslashreplace")
         except OSError as exc:
             raise FusionDoctorError(f"cannot write {output}: {exc.strerror or exc}") from None
         print(f"fusiondoctor: report written to {output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        encoding = sys.stdout.encoding or "utf-8"
+        sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
 
 
 def _fix(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ def parse_limits(values: Mapping[str, Any], base: Limits = DEFAULT_LIMITS) -> Li
         attr = key.replace("-", "_")
         if attr not in known:
             raise ConfigError(f"unknown limit {key!r} (known: {', '.join(sorted(k.replace('_', '-') for k in known))})")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise ConfigError(f"limit {key!r} must be a positive number, not {value!r}")
         changes[attr] = type(getattr(base, attr))(value)
     return dataclasses.replace(base, **changes)

@@ -298,9 +298,10 @@ def test_tf_data_dataset_is_read_lazily_and_bounded(fresh):
     data = make_probe_data(dataset, spec, max_samples=64)
     assert data.n == 64
     np.testing.assert_array_equal(data.y, np.arange(64))
-    # 64 samples in batches of 16 need 4 batches; tf.data's generator runs one batch ahead of the
-    # iterator by itself (after 4 next() calls it has produced 5), so 5 is the least possible.
-    assert produced == [0, 1, 2, 3, 4], f"the generator produced {produced}"
+    # 64 samples in batches of 16 need 4 batches. tf.data's generator runs ahead of the iterator
+    # by itself, by a varying few batches (after 4 next() calls it has produced 4 to 8), so the exact
+    # count is the PyDataset test's job; here: read lazily, nowhere near the 256 batches there are.
+    assert produced[:4] == [0, 1, 2, 3] and len(produced) <= 12, f"the generator produced {produced}"
     # An endless dataset still ends, at max_samples.
     endless = tf.data.Dataset.from_tensor_slices(((image[:32], text[:32]), y[:32])).batch(8).repeat()
     assert make_probe_data(endless, spec, max_samples=40).n == 40

@@ -40,12 +40,17 @@ def read_history_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> HistorySpe
         raise InputError(source, "no such file or directory")
     if path.is_dir():
         return _read_tensorboard(path)
+    if not path.is_file():
+        raise InputError(source, "not a regular file (a pipe or a device); give a history file")
     size = path.stat().st_size
     if size > limits.max_bytes:
         raise InputError(source, limits.too_big("the history file", size))
     if ".tfevents." in path.name:
         return _read_tensorboard(path.parent)
-    data = path.read_bytes()
+    with open(path, "rb") as handle:
+        data = handle.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise InputError(source, limits.too_big("the history file", len(data)))
     if not data.strip():
         raise InputError(source, "empty history file")
     try:
@@ -67,7 +72,10 @@ def _number(value: Any, source: str, key: str) -> float:
     if isinstance(value, bool):
         raise InputError(source, f"metric {key!r} holds a boolean, not a number")
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer too large for a float
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         text = value.strip().lower()
         if text in MISSING or text == "nan":
@@ -104,7 +112,7 @@ def _from_mapping(mapping: Mapping, source: str, fmt: str) -> HistorySpec:
 def _read_json(text: str, source: str) -> HistorySpec:
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, too many digits
         raise InputError(source, f"not valid JSON ({type(exc).__name__})") from None
     if isinstance(data, dict) and isinstance(data.get("history"), dict):
         data = data["history"]  # {"history": {...}, "params": {...}} as some scripts dump it
@@ -121,7 +129,10 @@ def _read_csv(text: str, source: str) -> HistorySpec:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as exc:
+        raise InputError(source, f"unreadable CSV ({exc})") from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if len(rows) < 2:
         raise InputError(source, "CSV history needs a header row and at least one epoch")
@@ -206,7 +217,7 @@ def _scalar(array) -> float:
 def _event_runs(folder: Path) -> List[tuple]:
     """(run folder, metric prefix) pairs: Keras writes train/ and validation/ runs."""
     runs = []
-    for run_dir in sorted({p.parent for p in folder.rglob("events.out.tfevents.*")}):
+    for run_dir in sorted({p.parent for p in folder.rglob("events.out.tfevents.*") if p.is_file()}):
         name = run_dir.name.lower()
         prefix = "val_" if name in ("validation", "val", "eval") else ""
         runs.append((run_dir, prefix))

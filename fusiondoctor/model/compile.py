@@ -150,5 +150,8 @@ def parse_optimizer(value: Any) -> Optional[OptimizerSpec]:
         rate = sched_cfg.get("initial_learning_rate", sched_cfg.get("learning_rate"))
     if rate is None:
         rate = DEFAULT_LEARNING_RATES.get(class_name.lower())
-    rate = float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None
+    try:
+        rate = float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None
+    except OverflowError:
+        rate = None
     return OptimizerSpec(class_name, rate, schedule, value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -42,6 +43,8 @@ def read_model_file(path: os.PathLike, limits: Limits = DEFAULT_LIMITS) -> RawMo
         if (p / "saved_model.pb").exists():
             raise InputError(source, "TensorFlow SavedModel directories are not supported; save as .keras or .h5")
         raise InputError(source, "is a directory, not a model file")
+    if not p.is_file():
+        raise InputError(source, "not a regular file (a pipe or a device); give a model file")
     try:
         with open(p, "rb") as handle:
             head = handle.read(8)
@@ -57,7 +60,7 @@ def read_model_file(path: os.PathLike, limits: Limits = DEFAULT_LIMITS) -> RawMo
 def _parse_json(data: bytes, source: str, what: str) -> Any:
     try:
         return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, too many digits
         raise InputError(source, f"{what} is not valid JSON ({type(exc).__name__})") from None
 
 
@@ -76,8 +79,12 @@ def _read_keras_zip(p: Path, source: str, limits: Limits) -> RawModel:
                 metadata = _parse_json(_read_member(archive, "metadata.json", source, limits), source, "metadata.json") or {}
     except zipfile.BadZipFile as exc:
         raise InputError(source, f"corrupt or truncated .keras archive ({exc})") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(source, f"corrupt or truncated .keras archive ({type(exc).__name__})") from None
+    except RuntimeError as exc:  # an encrypted member
+        raise InputError(source, f"unreadable .keras archive ({_short(exc)})") from None
+    except NotImplementedError:
+        raise InputError(source, "the .keras archive uses a compression method Python cannot read") from None
     if not isinstance(config, dict):
         raise InputError(source, "config.json does not hold a model config")
     compile_config = config.get("compile_config") if isinstance(config.get("compile_config"), dict) else None
@@ -101,42 +108,28 @@ def _read_member(archive: zipfile.ZipFile, name: str, source: str, limits: Limit
     return data
 
 
-def _attr_text(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
 def _str_or_none(value: Any) -> Optional[str]:
     return value if isinstance(value, str) else None
 
 
 def _read_h5(p: Path, source: str, limits: Limits) -> RawModel:
-    import h5py  # lazy: only h5 files need it
+    from .h5attrs import read_root_attributes
 
-    try:
-        with h5py.File(p, "r") as handle:
-            attrs = handle.attrs
-            model_config = _attr_text(attrs.get("model_config"))
-            training_config = _attr_text(attrs.get("training_config"))
-            keras_version = _attr_text(attrs.get("keras_version"))
-            backend = _attr_text(attrs.get("backend"))
-            has_weights = "model_weights" in handle or "layer_names" in attrs
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise InputError(source, f"not a readable HDF5 file ({_short(exc)})") from None
+    attrs = read_root_attributes(p, source)
+    model_config, training_config = attrs.get("model_config"), attrs.get("training_config")
     if not model_config:
-        what = "a weights-only HDF5 file (saved with save_weights)" if has_weights else "an HDF5 file without a model"
+        what = "a weights-only HDF5 file (saved with save_weights)" if attrs.get("has_weights") else "an HDF5 file without a model"
         raise InputError(source, f"{what}: no model config to check; save the whole model with model.save()")
     if len(model_config) > limits.max_bytes:
         raise InputError(source, limits.too_big("the model config", len(model_config)))
-    config = _parse_json(model_config.encode("utf-8"), source, "model_config")
-    compile_config = _parse_json(training_config.encode("utf-8"), source, "training_config") if training_config else None
+    config = _parse_json(model_config.encode("utf-8", "surrogateescape"), source, "model_config")
+    compile_config = (_parse_json(training_config.encode("utf-8", "surrogateescape"), source, "training_config")
+                      if training_config else None)
     if not isinstance(config, dict):
         raise InputError(source, "model_config does not hold a model config")
-    return RawModel(config, compile_config if isinstance(compile_config, dict) else None, keras_version, backend,
-                    source, "h5", weights_file=source if has_weights else None)
+    return RawModel(config, compile_config if isinstance(compile_config, dict) else None,
+                    _str_or_none(attrs.get("keras_version")), _str_or_none(attrs.get("backend")),
+                    source, "h5", weights_file=source if attrs.get("has_weights") else None)
 
 
 def _short(exc: BaseException) -> str:
@@ -149,7 +142,9 @@ def _read_json_file(p: Path, source: str, limits: Limits) -> RawModel:
     if size > limits.max_bytes:
         raise InputError(source, limits.too_big("the file", size))
     with open(p, "rb") as handle:
-        data = handle.read()
+        data = handle.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise InputError(source, limits.too_big("the file", len(data)))
     if not data.strip():
         raise InputError(source, "empty file")
     if not data.lstrip()[:1] in (b"{",):

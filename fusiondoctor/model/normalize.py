@@ -31,7 +31,7 @@ def normalize(raw: RawModel, limits: Limits = DEFAULT_LIMITS) -> ModelSpec:
         raise
     except RecursionError:
         raise InputError(raw.source, "model config is nested too deeply") from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
         raise InputError(raw.source, f"malformed model config ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 

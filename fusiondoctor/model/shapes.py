@@ -31,9 +31,11 @@ def input_layer_shape(config: Dict[str, Any]) -> Optional[Shape]:
 
 
 def _tuple(value: Any, rank: int) -> Optional[Tuple[int, ...]]:
-    if isinstance(value, int):
-        return (value,) * rank
-    if isinstance(value, (list, tuple)) and len(value) == rank and all(isinstance(v, int) for v in value):
+    """A kernel/stride/dilation setting as a tuple of positive ints, or None when it is not one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value,) * rank
+    if isinstance(value, (list, tuple)) and len(value) == rank and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
         return tuple(value)
     return None
 
@@ -92,7 +94,7 @@ def _conv_layer(class_name: str, config: Dict[str, Any], shape: Shape) -> Option
         mult = config.get("depth_multiplier", 1)
         channels = in_channels * mult if isinstance(in_channels, int) and isinstance(mult, int) else None
         return _conv(config, shape, rank, channels)
-    return _conv(config, shape, rank, config.get("filters"))
+    return _conv(config, shape, rank, _size(config.get("filters")))
 
 
 def _pooling(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
@@ -110,9 +112,14 @@ def _pooling(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[
     return _conv(pooled, shape, rank, None)
 
 
+def _size(value: Any) -> Optional[int]:
+    """A layer size from a config (units, filters, output_dim), or None when it is not a sane one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**40 else None
+
+
 def _dense(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
-    units = config.get("units")
-    return (*shape[:-1], units) if isinstance(units, int) else None
+    units = _size(config.get("units"))
+    return (*shape[:-1], units) if units else None
 
 
 def _flatten(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
@@ -141,8 +148,8 @@ def _reshape(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
 
 
 def _recurrent(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
-    units = config.get("units")
-    if not isinstance(units, int) or len(shape) != 3:
+    units = _size(config.get("units"))
+    if not units or len(shape) != 3:
         return None
     if config.get("return_sequences"):
         return (shape[0], shape[1], units)
@@ -169,8 +176,8 @@ def _time_distributed(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
 
 
 def _embedding(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
-    dim = config.get("output_dim")
-    return (*shape, dim) if isinstance(dim, int) else None
+    dim = _size(config.get("output_dim"))
+    return (*shape, dim) if dim else None
 
 
 def _concatenate(config: Dict[str, Any], shapes: List[Shape]) -> Optional[Shape]:
@@ -191,8 +198,8 @@ def _elementwise(config: Dict[str, Any], shapes: List[Shape]) -> Optional[Shape]
 
 
 def _repeat(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
-    n = config.get("n")
-    return (shape[0], n, *shape[1:]) if isinstance(n, int) else None
+    n = _size(config.get("n"))
+    return (shape[0], n, *shape[1:]) if n else None
 
 
 def _padding(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[Shape]:

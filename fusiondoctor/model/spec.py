@@ -62,7 +62,7 @@ class LayerSpec:
     def units(self) -> Optional[int]:
         _, config = self.inner
         value = config.get("units", config.get("filters"))
-        return value if isinstance(value, int) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**40 else None
 
 
 @dataclass
@@ -84,7 +84,8 @@ class Node:
     @property
     def width(self) -> Optional[int]:
         shape = self.output_shape
-        return shape[-1] if shape and isinstance(shape[-1], int) else None
+        width = shape[-1] if shape else None
+        return width if isinstance(width, int) and 0 < width < 2**40 else None
 
     @property
     def features(self) -> Optional[int]:

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
+import warnings
 from typing import Dict, List, Optional, Sequence
 
 from ..history.spec import HistorySpec, Series
 from ..types import Finding, Severity
 
 _COLORS = {Severity.ERROR: "#c0392b", Severity.WARNING: "#d68910", Severity.INFO: "#2874a6"}
+
+
+def _quiet(draw):
+    """Plot without matplotlib's warnings (missing glyphs of odd metric names, empty legends)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return draw(*args, **kwargs)
+
+    return wrapper
 
 
 def _pyplot():
@@ -32,6 +46,7 @@ def _panels(history: HistorySpec) -> Dict[str, List[Series]]:
     return {b: sorted(panels[b], key=lambda s: s.is_validation) for b in order[:6]}
 
 
+@_quiet
 def learning_curves(history: HistorySpec, findings: Sequence[Finding] = (), title: Optional[str] = None):
     """A figure with one panel per metric (training and validation), findings marked at their epochs."""
     plt = _pyplot()
@@ -80,6 +95,7 @@ def _mark(ax, base: str, findings: Sequence[Finding]) -> None:
                 bbox={"facecolor": "white", "edgecolor": _COLORS[worst], "boxstyle": "round,pad=0.2"})
 
 
+@_quiet
 def figure_bytes(fig, fmt: str = "png") -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=110)
@@ -95,6 +111,7 @@ def save_figure(fig, path: str) -> None:
         handle.write(figure_bytes(fig, fmt))
 
 
+@_quiet
 def merge_scales(scales: Dict[str, list], title: str = "branch scale at each fusion merge"):
     """Bar chart: RMS of each operand per merge (log scale), dead operands marked."""
     plt = _pyplot()
@@ -115,6 +132,7 @@ def merge_scales(scales: Dict[str, list], title: str = "branch scale at each fus
     return fig
 
 
+@_quiet
 def modality_contribution(result, title: str = "modality contribution (ablation)"):
     """Grouped bars: drop of the metric when each input is zeroed, mean-replaced or shuffled (95% CI)."""
     plt = _pyplot()
@@ -137,6 +155,7 @@ def modality_contribution(result, title: str = "modality contribution (ablation)
     return fig
 
 
+@_quiet
 def batchnorm_shift(shifts: list, title: str = "BatchNormalization: data vs moving statistics"):
     """Per trained BN layer (in graph order): mean shift in moving standard deviations."""
     plt = _pyplot()
@@ -155,6 +174,7 @@ def batchnorm_shift(shifts: list, title: str = "BatchNormalization: data vs movi
     return fig
 
 
+@_quiet
 def trial_curves(baseline, trial):
     """Held-out score per epoch: baseline runs against the candidate's, one line per seed."""
     plt = _pyplot()

@@ -1,0 +1,516 @@
+"""Fix trials (fusiondoctor/trials): verdicts, the guards against noise, the budget, frozen-front
+caching, re-initialization per seed, and the ``fix`` command.
+
+Hand-made findings go through the real pipeline: ``confirm`` is run with its ``_patchable`` step
+replaced by one that returns the findings a test constructs (a no-op patch, a harmful one, one that
+does not build), so what is tested is ``_trial`` / ``TrialRunner`` / ``verdict`` as ``fix`` uses them.
+
+Everything here runs Keras, so every test is marked ``live`` (CI runs them on TensorFlow and again
+with ``KERAS_BACKEND=jax``); the end-to-end runs are also marked ``slow``. Data, model and trial
+seeds are fixed. Tests marked ``xfail(strict=True)`` pin bugs reported to the maintainers: each
+asserts the documented behaviour and fails today.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import fusiondoctor
+from fusiondoctor import Finding, Fix, Location, PatchOp, Severity
+from fusiondoctor.model.graph import heads
+from fusiondoctor.probes import frontier
+from fusiondoctor.probes.data import make_probe_data
+from fusiondoctor.probes.labels import class_ids, task_of
+from fusiondoctor.trials import confirm as confirm_module
+from fusiondoctor.trials import runner as runner_module
+from fusiondoctor.trials.patches import apply_patch
+from fusiondoctor.trials.runner import Run, TrialRunner, TrialSettings, Progress, settled, split, verdict
+from tests.helpers import sha256, tiny_fusion
+
+pytestmark = pytest.mark.live
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# ---- helpers ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keras(keras3):
+    yield keras3
+    keras3.backend.clear_session(free_memory=False)
+
+
+def fusion_data(seed=0, n=96, signal=0.6, text_shape=(1, 12)):
+    """Inputs for ``tiny_fusion`` (image 8x8x3, text 1x12) and binary labels; with ``signal`` > 0 both
+    modalities carry the label (a mean shift), with 0 the labels are coin flips."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    sign = (2 * y - 1).astype("float32")
+    image = rng.normal(size=(n, 8, 8, 3)).astype("float32")
+    image[..., 0] += signal * sign[:, None, None]
+    text = rng.normal(size=(n,) + text_shape).astype("float32")
+    text[..., :3] += signal * sign.reshape((n,) + (1,) * (len(text_shape) - 1) + (1,))
+    return {"image": image, "text": text}, y.astype("float32")
+
+
+def hand_made(code, *ops, title="hand-made fix"):
+    return Finding(code, "hand-made", Severity.WARNING, "a finding made by the test", Location(layer=ops[0].name),
+                   {}, Fix(title, "", tuple(ops)), "<test>")
+
+
+def confirm_with(monkeypatch, model, data, findings, keep_real=False, **kwargs):
+    """``fusiondoctor.confirm`` trialling ``findings`` (plus the real ones with ``keep_real``)."""
+    real = confirm_module._patchable
+    monkeypatch.setattr(confirm_module, "_patchable",
+                        lambda found: list(findings) + (real(found) if keep_real else []))
+    kwargs.setdefault("progress", False)
+    return fusiondoctor.confirm(model, data, **kwargs)
+
+
+def hidden_dense(model, units):
+    return next(layer.name for layer in model.layers if type(layer).__name__ == "Dense" and layer.units == units)
+
+
+def finals(runs):
+    return [r.final for r in runs]
+
+
+def runner_for(model, data, epochs=2, seeds=3, **settings):
+    """A TrialRunner set up the way ``confirm`` sets it up (without the diagnosis)."""
+    from fusiondoctor.trials.confirm import _live
+    from fusiondoctor.trials.runner import _compile_config
+
+    spec = fusiondoctor.load_model_spec(model)
+    live = _live(model, False)
+    config, compile_config = live.get_config(), _compile_config(live)
+    probe = make_probe_data(data, spec, 4096)
+    inputs = probe.ordered([spec.nodes[k].layer.name for k in spec.inputs])
+    head = next(iter(heads(spec)))
+    y = np.asarray(probe.labels_for(head.output.name, [head.output.name]))
+    return TrialRunner(live, config, compile_config, inputs, y, task_of(head),
+                       TrialSettings(epochs=epochs, seeds=seeds, **settings), Progress(False))
+
+
+def holdout_share(y, seed=0):
+    """The share of positives in the validation part that trials hold out."""
+    from fusiondoctor.probes.labels import Task
+
+    _, val = split(len(y), class_ids(y, Task("binary", 2, False)), TrialSettings().holdout, seed)
+    return float(np.mean(y[val] > 0.5))
+
+
+# ---- the seed-000 story: FD101 confirmed, broken candidates fail, the run goes on ------------------
+
+
+@pytest.fixture(scope="module")
+def seed000(keras3):
+    """confirm() on the tiny seed-000 model, with two broken candidates trialled before FD101's fix."""
+    keras3.utils.set_random_seed(0)
+    model = tiny_fusion(keras3)  # Dense(1, softmax): always 1.0
+    weights = [w.copy() for w in model.get_weights()]
+    config = model.get_config()
+    data = fusion_data(0)
+    broken = hand_made("FD101", PatchOp("layer", "output_layer", "activation", "no_such_activation"))
+    missing = hand_made("FD101", PatchOp("layer", "no_such_layer", "activation", "sigmoid"))
+    with pytest.MonkeyPatch.context() as mp:
+        start = time.monotonic()
+        result = confirm_with(mp, model, data, [broken, missing], keep_real=True, epochs=3, seeds=3)
+        seconds = time.monotonic() - start
+    yield model, data, result, weights, config, seconds
+    keras3.backend.clear_session(free_memory=False)
+
+
+def test_fd101_fix_is_confirmed(seed000):
+    model, (x, y), result, *_ = seed000
+    assert result.report.codes() == ["FD101"]
+    fd101 = result.trials[-1]  # the real finding's trial, after the two hand-made ones
+    assert fd101.patch == (PatchOp("layer", "output_layer", "activation", "sigmoid"),)
+    assert fd101.verdict == "confirmed", fd101.note
+    assert fd101.finding_gone is True
+    assert len(fd101.runs) == 3 and not any(r.error for r in fd101.runs)
+    assert fd101.gain > max(fd101.spread, result.settings.min_delta)
+    # the baseline cannot learn: every epoch of every seed scores the share of positives held out
+    share = holdout_share(y)
+    assert [r.seed for r in result.baseline.runs] == [0, 1, 2]
+    assert all(score == pytest.approx(share) for r in result.baseline.runs for score in r.scores)
+    assert all(len(r.scores) == 3 for r in result.baseline.runs + fd101.runs)
+    assert min(finals(fd101.runs)) > share + 0.2
+    assert result.best() is fd101
+
+
+def test_broken_candidates_fail_with_a_note_and_the_run_goes_on(seed000):
+    _, _, result, *_ = seed000
+    assert [t.verdict for t in result.trials] == ["failed", "failed", "confirmed"]
+    does_not_build, does_not_apply = result.trials[:2]
+    assert "no_such_activation" in does_not_build.note or "activation" in does_not_build.note.lower()
+    assert does_not_build.runs and does_not_build.runs[0].error
+    assert does_not_build.finding_gone is None
+    assert does_not_apply.note.startswith("patch does not apply") and "no_such_layer" in does_not_apply.note
+    assert does_not_apply.runs == []
+    # the report carries every trial, in order, with its note
+    rows = result.report.trials
+    assert [row["verdict"] for row in rows] == ["failed", "failed", "confirmed"]
+    assert rows[0]["note"] and rows[1]["note"] and rows[2]["finding_gone"] is True
+    assert rows[2]["baseline"]["seeds"] == 3 and rows[2]["candidate"]["seeds"] == 3
+
+
+def test_the_input_model_is_not_modified(seed000, keras3):
+    model, _, _, weights, config, _ = seed000
+    assert model.get_layer("output_layer").activation is keras3.activations.softmax
+    assert model.get_config() == config
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
+
+
+# ---- no-op, harmful, noisy patches -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data_seed", [0, 1])
+def test_a_no_op_patch_is_never_confirmed(keras, monkeypatch, data_seed):
+    keras.utils.set_random_seed(0)
+    model = tiny_fusion(keras, head_activation="sigmoid")
+    noop = hand_made("FD103", PatchOp("layer", "output_layer", "activation", "sigmoid"))  # already sigmoid
+    result = confirm_with(monkeypatch, model, fusion_data(data_seed, signal=0.0), [noop], select=["FD101"],
+                          epochs=2, seeds=3)
+    (trial,) = result.trials
+    assert trial.verdict == "not confirmed"
+    # the same config on the same seeds trains the same runs: there is no effect to find
+    assert finals(trial.runs) == finals(result.baseline.runs)[:len(trial.runs)]
+    assert trial.gain == 0.0
+
+
+@pytest.mark.slow
+def test_a_harmful_patch_is_worse(keras, monkeypatch):
+    keras.utils.set_random_seed(0)
+    model = tiny_fusion(keras, head_activation="sigmoid")
+    harmful = hand_made("FD207", PatchOp("optimizer", None, "learning_rate", 50.0))
+    result = confirm_with(monkeypatch, model, fusion_data(0), [harmful], select=["FD101"], epochs=2, seeds=3)
+    (trial,) = result.trials
+    assert min(finals(result.baseline.runs)) > 0.9  # the healthy model learns the task
+    assert trial.verdict == "worse", (trial.gain, trial.spread)
+    assert trial.gain < -max(trial.spread, result.settings.min_delta)
+    assert result.best() is None
+
+
+def _runs(*scores):
+    return [Run(i, scores=[s]) for i, s in enumerate(scores)]
+
+
+@pytest.mark.parametrize("base, cand, expected", [
+    ((0.5, 0.5, 0.5), (0.9, 0.92, 0.91), "confirmed"),
+    ((0.5, 0.7, 0.6), (0.6, 0.8, 0.7), "not confirmed"),      # gain 0.1, but the seeds spread by 0.1
+    ((0.5, 0.9, 0.7), (0.75, 0.75, 0.75), "not confirmed"),   # a steady candidate, a noisy baseline
+    ((0.5, 0.5, 0.5), (0.51, 0.51, 0.51), "not confirmed"),   # no spread, gain below min_delta
+    ((0.9, 0.92, 0.91), (0.5, 0.5, 0.5), "worse"),
+    ((0.6, 0.8, 0.7), (0.5, 0.7, 0.6), "not confirmed"),
+])
+def test_verdict_guards_against_seed_to_seed_spread(base, cand, expected):
+    result, gain, spread = verdict(_runs(*base), _runs(*cand), 0.02)
+    assert result == expected
+    assert gain == pytest.approx(np.mean(cand) - np.mean(base))
+
+
+def test_verdict_of_a_single_seed_is_never_confirmed():
+    assert verdict(_runs(0.5), _runs(1.0), 0.02)[0] == "not confirmed"
+    assert verdict(_runs(0.5, 0.5), [Run(0, error="ValueError: x")], 0.02)[0] == "failed"
+
+
+@pytest.mark.xfail(strict=True, reason="runner.settled pads the missing seeds with 0.0 and 1.0 only, whose extreme "
+                                       "spread always says 'not confirmed'; the verdict is then taken on the runs done "
+                                       "(2 of 3), where it can be 'confirmed'")
+def test_an_early_stop_keeps_the_verdict_it_predicted():
+    base = _runs(0.3333, 0.2917, 0.4167)  # a pure-noise trial, seen live (tiny_fusion, random labels)
+    cand = _runs(0.375, 0.375)
+    assert settled(base, cand, 0.02, 3)  # the trial stops here: "the verdict could no longer change"
+    stopped_at = verdict(base, cand, 0.02)[0]
+    for fill in np.linspace(0.0, 1.0, 21):
+        assert verdict(base, cand + _runs(fill), 0.02)[0] == stopped_at, fill
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data_seed", [
+    0,
+    pytest.param(1, marks=pytest.mark.xfail(reason="noise confirmed: with random labels a 16 -> 17 units patch "
+                                                   "is 'confirmed' after an early stop at 2 seeds (see "
+                                                   "test_an_early_stop_keeps_the_verdict_it_predicted)")),
+    2,
+])
+def test_seed_to_seed_noise_is_not_confirmed(keras, monkeypatch, data_seed):
+    """Coin-flip labels: every score is noise; a patch with next to no effect must not pass for a fix."""
+    keras.utils.set_random_seed(0)
+    model = tiny_fusion(keras, head_activation="sigmoid")
+    tiny = hand_made("FD103", PatchOp("layer", hidden_dense(model, 16), "units", 17))
+    result = confirm_with(monkeypatch, model, fusion_data(data_seed, signal=0.0), [tiny], select=["FD101"],
+                          epochs=2, seeds=3)
+    (trial,) = result.trials
+    assert trial.runs and not any(r.error for r in trial.runs)
+    assert finals(trial.runs) != finals(result.baseline.runs)[:len(trial.runs)]  # the patch did change the runs
+    assert trial.verdict != "confirmed", (finals(result.baseline.runs), finals(trial.runs), trial.gain, trial.spread)
+
+
+# ---- budget -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_tiny_budget_stops_early_without_a_confirmed_verdict(keras):
+    keras.utils.set_random_seed(0)
+    model = tiny_fusion(keras)
+    start = time.monotonic()
+    result = fusiondoctor.confirm(model, fusion_data(0), epochs=3, seeds=3, budget=0.5, progress=False)
+    seconds = time.monotonic() - start
+    (trial,) = result.trials
+    assert trial.code == "FD101"
+    assert trial.verdict != "confirmed"
+    if result.baseline.runs:  # the baseline started before the budget ran out (see the budget=0 test otherwise)
+        assert trial.note == "stopped by --budget"
+        assert result.report.trials[0]["note"] == "stopped by --budget"
+    # far fewer runs than 2 x 3 seeds x 3 epochs were trained
+    epochs = sum(len(r.scores) for r in result.baseline.runs + trial.runs)
+    assert epochs < 3
+    assert result.best() is None
+    assert seconds < 120
+
+
+@pytest.mark.xfail(strict=True, reason="a budget spent before the baseline's first run is reported as 'the baseline "
+                                       "did not train' (verdict failed), not as a budget stop")
+def test_a_budget_spent_before_the_baseline_says_so(keras):
+    keras.utils.set_random_seed(0)
+    result = fusiondoctor.confirm(tiny_fusion(keras), fusion_data(0), epochs=1, seeds=2, budget=0.0, progress=False)
+    (trial,) = result.trials
+    assert result.baseline.runs == []
+    assert trial.verdict != "confirmed"
+    assert "budget" in trial.note
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="a run the budget cuts short (HoldoutScore stops fit mid-run) counts as a "
+                                       "complete run: the trial is confirmed from it, with no note")
+def test_a_budget_cut_in_the_candidate_gives_no_confirmed_verdict(keras, monkeypatch):
+    original = TrialRunner.runs
+
+    def runs(self, config, compile_config, seeds, label, stop=lambda r: False):
+        def stop_and_spend(done):
+            if label != "baseline" and len(done) >= 2:
+                self.settings.budget = 0.0  # the budget runs out after the candidate's second seed
+            return stop(done)
+        return original(self, config, compile_config, seeds, label, stop_and_spend)
+
+    monkeypatch.setattr(TrialRunner, "runs", runs)
+    keras.utils.set_random_seed(0)
+    result = fusiondoctor.confirm(tiny_fusion(keras), fusion_data(0), epochs=3, seeds=3, progress=False)
+    (trial,) = result.trials
+    assert all(len(r.scores) == 3 for r in result.baseline.runs)
+    assert "budget" in trial.note
+    assert trial.verdict != "confirmed"
+
+
+# ---- the fix command --------------------------------------------------------------------------------
+
+
+def _cli(*args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.Popen([sys.executable, "-m", "fusiondoctor", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+
+
+@pytest.mark.slow
+def test_fix_command_json_report_write_and_read_only_input(keras, tmp_path):
+    import json
+
+    keras.utils.set_random_seed(0)
+    model_path, data_path, out_path = tmp_path / "seed000.keras", tmp_path / "data.npz", tmp_path / "out" / "fixed.keras"
+    tiny_fusion(keras).save(model_path)
+    x, y = fusion_data(0)
+    np.savez(data_path, image=x["image"], text=x["text"], y=y)
+    before = sha256(model_path)
+    # both processes at once: the refusal only comes after its trials have run
+    refuse = _cli("fix", model_path, "--data", data_path, "--epochs", 1, "--seeds", 2, "--write", model_path, "-q")
+    main = _cli("fix", model_path, "--data", data_path, "--epochs", 2, "--seeds", 3, "--format", "json",
+                "--write", out_path)
+    stdout, stderr = main.communicate(timeout=300)
+    refused_out, refused_err = refuse.communicate(timeout=300)
+
+    assert main.returncode == 0, stderr[-2000:]
+    report = json.loads(stdout)
+    (trial,) = report["trials"]
+    assert trial["code"] == "FD101" and trial["verdict"] == "confirmed" and trial["finding_gone"] is True
+    for part in ("baseline", "candidate"):
+        assert set(trial[part]) >= {"mean", "std", "curves", "seeds"}
+        assert trial[part]["seeds"] == 3 and len(trial[part]["curves"]) == 3
+        assert all(len(curve) == 2 for curve in trial[part]["curves"])
+    assert trial["baseline"]["std"] == 0.0 and trial["candidate"]["mean"] > trial["baseline"]["mean"] + 0.2
+    assert trial["metric_gain"] == pytest.approx(trial["candidate"]["mean"] - trial["baseline"]["mean"], abs=1e-3)
+    assert trial["patch"] == [{"target": "layer", "name": "output_layer", "key": "activation", "value": "sigmoid"}]
+    # progress on stderr, not stdout
+    assert "baseline seed 0: epoch" in stderr and "FD101 seed" in stderr
+    assert "best confirmed model written to" in stderr
+    # the input is byte-identical; the fixed model is a separate, loadable file with the fixed activation
+    assert sha256(model_path) == before
+    fixed = keras.saving.load_model(out_path)
+    assert fixed.get_layer("output_layer").activation is keras.activations.sigmoid
+    assert len(fixed.inputs) == 2 and fixed.count_params() == keras.saving.load_model(model_path).count_params()
+    # --write onto the input itself is refused (exit 2) and leaves the file alone
+    assert refuse.returncode == 2, refused_err[-2000:]
+    assert "overwrite the input model" in refused_err
+    assert sha256(model_path) == before
+
+
+# ---- frozen-front caching and re-initialization -----------------------------------------------------
+
+
+def frozen_fusion(keras):
+    """A frozen conv 'backbone' on the image, trainable heads: the front worth caching."""
+    layers = keras.layers
+    image = keras.Input((8, 8, 3), name="image")
+    x = layers.Conv2D(4, 3, activation="relu", name="frozen_conv", trainable=False)(image)
+    x = layers.Flatten()(x)
+    x = layers.Dense(8, activation="relu", name="image_head")(x)
+    text = keras.Input((12,), name="text")
+    t = layers.Dense(8, activation="relu", name="text_head")(text)
+    out = layers.Dense(1, activation="sigmoid", name="out")(layers.concatenate([x, t], name="fusion"))
+    model = keras.Model([image, text], out)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
+def _caching_scores(keras, monkeypatch, cache):
+    keras.utils.set_random_seed(0)
+    model = frozen_fusion(keras)
+    if not cache:
+        monkeypatch.setattr(frontier, "frozen_front", lambda model: ([], []))
+    predicted = []
+    original = keras.Model.predict
+
+    def counting(self, *args, **kwargs):
+        predicted.append(self.name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "predict", counting)
+    runner = runner_for(model, fusion_data(0, text_shape=(12,)))
+    candidate, _ = apply_patch(runner.config, runner.compile_config, (PatchOp("layer", "image_head", "units", 6),))
+    baseline, _ = runner.runs(runner.config, runner.compile_config, [0, 1, 2], "baseline")
+    patched, _ = runner.runs(candidate, runner.compile_config, [0, 1, 2], "candidate")
+    monkeypatch.undo()
+    return [r.scores for r in baseline], [r.scores for r in patched], predicted, dict(runner._features)
+
+
+@pytest.mark.slow
+def test_frozen_front_caching_gives_the_same_scores_and_predicts_once(keras, monkeypatch):
+    cached = _caching_scores(keras, monkeypatch, cache=True)
+    plain = _caching_scores(keras, monkeypatch, cache=False)
+    assert cached[0] == plain[0]  # baseline, every epoch of every seed
+    assert cached[1] == plain[1]  # candidate
+    assert cached[0] != cached[1]  # (the candidate is a different model)
+    assert len(cached[2]) == 1  # the frozen front ran once for 2 models x 3 seeds
+    assert plain[2] == []
+    assert cached[3] and not plain[3]
+    assert sorted(v.shape for v in cached[3].values()) == [(96, 12), (96, 144)]  # flattened conv features, text
+
+
+@pytest.mark.slow
+def test_seeds_in_one_call_equal_one_call_per_seed(keras):
+    keras.utils.set_random_seed(0)
+    runner = runner_for(tiny_fusion(keras, head_activation="sigmoid"), fusion_data(0), epochs=2)
+    together, _ = runner.runs(runner.config, runner.compile_config, [0, 1, 2], "together")
+    apart = [runner.runs(runner.config, runner.compile_config, [seed], "apart")[0][0] for seed in (0, 1, 2)]
+    assert [r.seed for r in together] == [0, 1, 2]
+    assert [r.scores for r in together] == [r.scores for r in apart]
+    assert [r.history["loss"] for r in together] == [r.history["loss"] for r in apart]
+    assert len({tuple(r.history["loss"]) for r in together}) == 3  # the seeds do differ
+
+
+@pytest.mark.xfail(strict=True, reason="runner._reinitialize skips frozen layers, so the random stream is shifted: "
+                                       "trainable layers after a frozen one get other initial weights than a fresh build")
+def test_reinitialized_weights_equal_a_fresh_build_with_frozen_layers(keras):
+    keras.utils.set_random_seed(0)
+    runner = runner_for(frozen_fusion(keras), fusion_data(0, text_shape=(12,)))
+    reused = runner.build(runner.config, runner.compile_config, 0)
+    runner_module._reinitialize(reused, 1)
+    fresh = runner.build(runner.config, runner.compile_config, 1)
+    for mine, theirs in zip(reused.layers, fresh.layers):
+        for a, b in zip(mine.get_weights(), theirs.get_weights()):
+            assert np.array_equal(a, b), mine.name
+
+
+def test_reinitialized_weights_equal_a_fresh_build(keras):
+    keras.utils.set_random_seed(0)
+    runner = runner_for(tiny_fusion(keras, head_activation="sigmoid"), fusion_data(0))
+    reused = runner.build(runner.config, runner.compile_config, 0)
+    runner_module._reinitialize(reused, 1)
+    fresh = runner.build(runner.config, runner.compile_config, 1)
+    other = runner.build(runner.config, runner.compile_config, 2)
+    assert all(np.array_equal(a, b) for a, b in zip(reused.get_weights(), fresh.get_weights()))
+    assert not all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), other.get_weights()))
+
+
+@pytest.mark.xfail(strict=True, reason="keep_weights='all' loads the saved weights for the first seed only; "
+                                       "_reinitialize gives every later seed random weights")
+def test_keep_all_weights_starts_every_seed_from_the_saved_weights(keras, monkeypatch):
+    keras.utils.set_random_seed(0)
+    model = tiny_fusion(keras, head_activation="sigmoid")
+    saved = [w.copy() for w in model.get_weights()]
+    runner = runner_for(model, fusion_data(0), epochs=1, keep_weights="all")
+    starts = []
+    original_fit = keras.Model.fit
+
+    def fit(self, *args, **kwargs):
+        starts.append([np.array(w) for w in self.get_weights()])
+        return original_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", fit)
+    runner.runs(runner.config, runner.compile_config, [0, 1], "baseline")
+    assert len(starts) == 2
+    for start in starts:
+        assert all(np.array_equal(a, b) for a, b in zip(start, saved))
+
+
+@pytest.mark.xfail(strict=True, reason="confirm checks that --write does not name the input only after "
+                                       "all trials, and only when a fix is confirmed")
+def test_write_onto_the_input_is_refused_up_front(keras, tmp_path):
+    keras.utils.set_random_seed(0)
+    path = tmp_path / "healthy.keras"
+    tiny_fusion(keras, head_activation="sigmoid").save(path)  # nothing to fix: no trial is confirmed
+    before = sha256(path)
+    with pytest.raises(fusiondoctor.FusionDoctorError, match="overwrite"):
+        fusiondoctor.confirm(str(path), fusion_data(0), epochs=1, seeds=2, progress=False, write=str(path))
+    assert sha256(path) == before
+
+
+# ---- scoring and file dialects ------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="probes.labels.task_of treats a sigmoid output as logits when the loss says "
+                                       "from_logits=True, and the runner scores every candidate with the baseline's "
+                                       "task: sigmoid outputs thresholded at 0 always predict class 1")
+def test_a_sigmoid_candidate_is_scored_as_probabilities(keras):
+    keras.utils.set_random_seed(0)
+    model = tiny_fusion(keras, head_activation="sigmoid")
+    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))  # FD201, binary
+    x, y = fusion_data(0)
+    runner = runner_for(model, (x, y), epochs=2)
+    fixed, compile_config = apply_patch(runner.config, runner.compile_config,
+                                        (PatchOp("loss", "output_layer", "from_logits", False),), ["output_layer"])
+    runs, _ = runner.runs(fixed, compile_config, [0], "FD201")
+    assert runs[0].history["loss"][-1] < runs[0].history["loss"][0]  # it learns ...
+    assert runs[0].final > holdout_share(y) + 0.1  # ... and the score shows it
+
+
+@pytest.mark.xfail(strict=True, reason="a Keras 2 .h5 model's translated metrics (MeanMetricWrapper with fn "
+                                       "'binary_accuracy', a string) break compile_from_config: the baseline fails "
+                                       "with \"TypeError: 'str' object is not callable\"")
+def test_a_keras2_h5_model_can_be_trialled(keras, tf_keras, tmp_path):
+    path = tmp_path / "seed000.h5"
+    tf_keras.utils.set_random_seed(0)
+    tiny_fusion(tf_keras).save(str(path))
+    tf_keras.backend.clear_session()
+    result = fusiondoctor.confirm(str(path), fusion_data(0), epochs=1, seeds=2, progress=False)
+    assert not any(r.error for r in result.baseline.runs), [r.error for r in result.baseline.runs]
+    assert [t.code for t in result.trials] == ["FD101"]
+    assert result.trials[0].verdict != "failed", result.trials[0].note
