@@ -187,7 +187,7 @@ def trial_curves(baseline, trial):
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("epoch")
     ax.set_ylabel("held-out score")
-    ax.set_title(f"{trial.code}: {trial.verdict} ({trial.title[:50]})", fontsize=8)
+    ax.set_title(f"{trial.code} fix: {trial.verdict}", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
