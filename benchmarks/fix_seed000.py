@@ -39,14 +39,10 @@ def ensure_model() -> None:
 
 
 def make_data(samples: int, path: Path, seed: int = 0) -> None:
-    """Memes whose label shows in the image (a brighter top half) and in the text vector."""
-    rng = np.random.default_rng(seed)
-    y = (np.arange(samples) % 2).astype("float32")
-    rng.shuffle(y)
-    images = rng.uniform(0, 1, size=(samples, 224, 224, 3)).astype("float32")
-    images[:, :112] += y[:, None, None, None] * 0.5
-    text = rng.normal(size=(samples, 1, 512)).astype("float32")
-    text[:, 0, :16] += y[:, None] * 1.5
+    """The demo's synthetic memes (label in the image's top half and in the text), as an .npz."""
+    from fusiondoctor.demo import meme_data
+
+    (images, text), y = meme_data(samples, seed)
     names = _input_names()
     np.savez(path, **{names[0]: images, names[1]: text, "y": y})
 

@@ -23,5 +23,19 @@ class Limits:
     def too_big(self, what: str, size: int) -> str:
         return f"{what} is {size:,} bytes, over the {self.max_file_mb:g} MB limit (raise it with --max-file-mb)"
 
+    def read(self, path, source: str, what: str) -> bytes:
+        """A whole file, refused beyond the limit: by its size first, then by what it really holds
+        (a device or a growing file can claim any size)."""
+        from .errors import InputError
+
+        size = path.stat().st_size
+        if size > self.max_bytes:
+            raise InputError(source, self.too_big(what, size))
+        with open(path, "rb") as handle:
+            data = handle.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise InputError(source, self.too_big(what, len(data)))
+        return data
+
 
 DEFAULT_LIMITS = Limits()

@@ -42,15 +42,9 @@ def read_history_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> HistorySpe
         return _read_tensorboard(path)
     if not path.is_file():
         raise InputError(source, "not a regular file (a pipe or a device); give a history file")
-    size = path.stat().st_size
-    if size > limits.max_bytes:
-        raise InputError(source, limits.too_big("the history file", size))
     if ".tfevents." in path.name:
         return _read_tensorboard(path.parent)
-    with open(path, "rb") as handle:
-        data = handle.read(limits.max_bytes + 1)
-    if len(data) > limits.max_bytes:
-        raise InputError(source, limits.too_big("the history file", len(data)))
+    data = limits.read(path, source, "the history file")
     if not data.strip():
         raise InputError(source, "empty history file")
     try:

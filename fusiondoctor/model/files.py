@@ -138,13 +138,7 @@ def _short(exc: BaseException) -> str:
 
 
 def _read_json_file(p: Path, source: str, limits: Limits) -> RawModel:
-    size = p.stat().st_size
-    if size > limits.max_bytes:
-        raise InputError(source, limits.too_big("the file", size))
-    with open(p, "rb") as handle:
-        data = handle.read(limits.max_bytes + 1)
-    if len(data) > limits.max_bytes:
-        raise InputError(source, limits.too_big("the file", len(data)))
+    data = limits.read(p, source, "the file")
     if not data.strip():
         raise InputError(source, "empty file")
     if not data.lstrip()[:1] in (b"{",):
