@@ -65,8 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--data", required=True, metavar="NPZ", help="training data: one array per input plus y")
     fix.add_argument("--select", metavar="CODES", help="only trial fixes of these rules")
     fix.add_argument("--ignore", metavar="CODES", help="leave these rules out")
-    fix.add_argument("--epochs", type=int, default=10, help="epochs per run (default 10; small data is repeated "
-                                                              "within an epoch for at least 100 steps per run)")
+    fix.add_argument("--epochs", type=int, default=5, help="epochs per run (default 5; small data is repeated "
+                                                             "within an epoch for at least 100 steps per run)")
     fix.add_argument("--seeds", type=int, default=3, help="runs per model, each with its own seed (default 3)")
     fix.add_argument("--budget", type=float, metavar="SECONDS", help="stop starting new runs after this much wall time")
     fix.add_argument("--keep-weights", choices=["frozen", "all", "none"], default="frozen",

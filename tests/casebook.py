@@ -16,7 +16,10 @@ both generations. ``case.toml`` holds the expectations:
 History cases (``kind = "history"``, for FD3xx rules) define ``train(keras)`` instead, which runs a
 real tiny training with fixed seeds and returns ``(model, history_dict)``; the run is frozen next
 to it as ``bad.history.json`` / ``good.history.json`` and ``tests/test_history_casebook.py``
-regenerates it.
+regenerates it. Data cases (``kind = "data"``, for FD5xx rules) define ``make(keras)``, which
+returns ``(model, (x, y))``: a model trained briefly on synthetic data with a known ground truth,
+and the probe data (``tests/test_data_casebook.py`` documents their extra keys). A ``[bad.trial]``
+table says what a fix trial concludes (``tests/test_trial_casebook.py``).
 """
 
 from __future__ import annotations

@@ -264,12 +264,7 @@ def test_learning_rate_patch_on_an_optimizer_object(keras):
     assert _lr(new) == pytest.approx(1e-5, rel=1e-4)
 
 
-# patches.py turns a string optimizer into class_name name.capitalize(): 'Sgd' and 'Adamw' are not Keras classes
-_CAPITALIZE_BUG = pytest.mark.xfail(strict=True, reason="patches._optimizer_edit: 'sgd'.capitalize() is not 'SGD'")
-
-
-@pytest.mark.parametrize("name, cls", [pytest.param("sgd", "SGD", marks=_CAPITALIZE_BUG), ("rmsprop", "RMSprop"),
-                                       ("adam", "Adam"), pytest.param("adamw", "AdamW", marks=_CAPITALIZE_BUG)])
+@pytest.mark.parametrize("name, cls", [("sgd", "SGD"), ("rmsprop", "RMSprop"), ("adam", "Adam"), ("adamw", "AdamW")])
 def test_learning_rate_patch_on_a_string_optimizer(keras, name, cls):
     model = tiny_fusion(keras, head_activation="sigmoid")
     compile_config = dict(model.get_compile_config(), optimizer=name)
@@ -467,9 +462,6 @@ def test_patches_on_a_model_loaded_from_a_keras2_h5(keras, tf_keras, tmp_path):
     train_step(new)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="patches._edited_loss: a loss serialized as a function ({'class_name': 'function', "
-                          "'config': 'binary_crossentropy'}) raises AttributeError instead of being patched")
 @pytest.mark.parametrize("op", [PatchOp("loss", "output_layer", "from_logits", True),
                                 PatchOp("loss", "output_layer", "name", "binary_crossentropy")], ids=["from_logits", "name"])
 def test_loss_patch_on_a_function_loss_from_a_keras2_h5(keras, tf_keras, tmp_path, op):
@@ -491,9 +483,6 @@ def test_loss_patch_on_a_function_loss_from_a_keras2_h5(keras, tf_keras, tmp_pat
     train_step(new)
 
 
-@pytest.mark.xfail(strict=True, raises=PatchError,
-                   reason="confirm._ancestry names the layer inside a nested model ('enc_dense'), not the nested "
-                          "model the merge consumes ('text_encoder'): 'merge has no operand to patch'")
 def test_modality_dropout_on_a_branch_that_ends_in_a_nested_model(keras):
     model = nested_functional(keras)
     ancestry = _ancestry(fusiondoctor.load_model_spec(model))

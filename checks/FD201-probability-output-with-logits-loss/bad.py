@@ -19,3 +19,19 @@ def build(keras):
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),  # but the output is softmax
                   metrics=["accuracy"])
     return model
+
+
+def trial_data(n=256, seed=0, signal=0.7):
+    """Training data for ``fusiondoctor fix`` trials (tests/test_trial_casebook.py): 4 classes, each a
+    mean shift of ``signal`` standard deviations in one image channel and one text feature;
+    integer labels (sparse categorical crossentropy)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    image = rng.normal(size=(n, 8, 8, 3)).astype("float32")
+    text = rng.normal(size=(n, 4, 6)).astype("float32")
+    for c in range(4):
+        image[y == c, :, :, c % 3] += signal * (1 if c < 3 else -1)
+        text[y == c, :, c % 6] += signal
+    return {"image": image, "text": text}, y.astype("int32")

@@ -59,7 +59,8 @@ def merges(spec: ModelSpec) -> List[Merge]:
         operands = []
         for key in node.inputs:
             normalized, producer, normalizer = _normalization(spec, key)
-            operands.append(Operand(key, spec.input_ancestry(key), spec.nodes[key].width, normalized, producer, normalizer))
+            operands.append(Operand(key, spec.input_ancestry(key), spec.nodes[key].width, normalized,
+                                    producer or normalizer or spec.nodes[key].layer.path, normalizer))
         result.append(Merge(node, tuple(operands)))
     return result
 

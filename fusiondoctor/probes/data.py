@@ -82,8 +82,6 @@ def _to_numpy(value: Any) -> Any:
 def _from_batches(dataset: Any, max_samples: int) -> Dict[str, Any]:
     xs, ys, count = [], [], 0
     for index, batch in enumerate(dataset):
-        if index >= MAX_BATCHES or count >= max_samples:
-            break
         if not isinstance(batch, (list, tuple)) or len(batch) < 1:
             raise InputError("<dataset>", "batches must be (x, y) tuples")
         x = _to_numpy(batch[0])
@@ -91,6 +89,8 @@ def _from_batches(dataset: Any, max_samples: int) -> Dict[str, Any]:
         ys.append(_to_numpy(batch[1]) if len(batch) > 1 else None)
         first = next(iter(x.values())) if isinstance(x, dict) else x[0] if isinstance(x, list) else x
         count += len(first)
+        if index + 1 >= MAX_BATCHES or count >= max_samples:
+            break  # before asking the dataset for another batch
     if not xs:
         raise InputError("<dataset>", "the dataset yielded no batches")
     return {"x": _concat(xs), "y": None if ys[0] is None else _concat(ys)}
@@ -127,7 +127,16 @@ def make_probe_data(data: Any, spec: ModelSpec, max_samples: int = DEFAULT_MAX_S
         raise InputError(source, "data must be an .npz path, (x, y) arrays, a tf.data.Dataset or a PyDataset")
     inputs = _name_inputs(_to_numpy(parts["x"]), spec, source)
     y = _to_numpy(parts["y"]) if parts["y"] is not None else None
-    return _subsample(ProbeData(inputs, y, source), max_samples, seed)
+    return subsample(ProbeData(inputs, _labels(y, spec), source), max_samples, seed)
+
+
+def _labels(y: Any, spec: ModelSpec) -> Any:
+    """Labels per output: a list for a multi-output model (Keras' own form) maps onto the outputs in order."""
+    if isinstance(y, list) and len(spec.outputs) > 1 and len(y) == len(spec.outputs):
+        return {o.name: np.asarray(v) for o, v in zip(spec.outputs, y)}
+    if isinstance(y, list) and len(y) == 1:
+        return np.asarray(y[0])
+    return y
 
 
 def _name_inputs(x: Any, spec: ModelSpec, source: str) -> Dict[str, np.ndarray]:
@@ -150,7 +159,7 @@ def _name_inputs(x: Any, spec: ModelSpec, source: str) -> Dict[str, np.ndarray]:
     return arrays
 
 
-def _subsample(data: ProbeData, max_samples: int, seed: int) -> ProbeData:
+def subsample(data: ProbeData, max_samples: int, seed: int = 0) -> ProbeData:
     n = data.n
     if data.y is not None:
         ys = data.y.values() if isinstance(data.y, dict) else [data.y]

@@ -21,9 +21,13 @@ class Task:
 
 
 def task_of(head: Head) -> Task:
+    """How ``head``'s output is scored. Its values are logits unless its own activation makes
+    probabilities, whatever the loss's ``from_logits`` says (a mismatch is FD201's business)."""
     width = head.width or 1
     family = head.output.loss.family if head.output.loss else None
-    logits = head.activation in (None, "linear") or bool(head.output.loss and head.output.loss.from_logits)
+    from_logits = bool(head.output.loss and head.output.loss.from_logits)
+    logits = head.activation in (None, "linear") or (
+        head.activation not in vocab.PROBABILITY_ACTIVATIONS and from_logits)
     if family in (vocab.BINARY, vocab.CATEGORICAL, vocab.SPARSE) or head.activation in vocab.PROBABILITY_ACTIVATIONS:
         if width == 1:
             return Task("binary", 2, logits)
@@ -31,6 +35,17 @@ def task_of(head: Head) -> Task:
             return Task("multilabel", width, logits)
         return Task("multiclass", width, logits)
     return Task("regression", width, logits)
+
+
+def with_labels(task: Task, y: np.ndarray) -> Task:
+    """``task`` corrected by the labels: multi-hot rows make a multiclass reading multilabel."""
+    y = np.asarray(y)
+    if task.kind != "multiclass" or y.ndim < 2 or y.shape[-1] != task.classes or task.classes < 2:
+        return task
+    rows = y.reshape(len(y), -1)
+    if np.isin(rows, (0, 1)).all() and (rows.sum(axis=1) != 1).any():
+        return Task("multilabel", task.classes, task.logits)
+    return task
 
 
 def class_ids(y: np.ndarray, task: Task) -> Optional[np.ndarray]:

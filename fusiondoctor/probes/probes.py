@@ -18,8 +18,14 @@ from ..model import vocab
 from ..model.graph import Head, Merge, heads, merges
 from ..model.spec import ModelSpec
 from . import activations, frontier
-from .data import ProbeData, input_names
+from .data import ProbeData, input_names, subsample
 from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
+
+#: Probing aims to finish its forward passes within this many seconds; fewer samples are used if needed.
+DEFAULT_BUDGET_SECONDS = 60.0
+#: Never probe fewer samples than this because of the budget.
+MIN_SAMPLES = 64
+
 
 def _once(method):
     """Compute a measurement once per Probes object (per argument values)."""
@@ -153,7 +159,8 @@ class Front:
 
 
 class Probes:
-    def __init__(self, model, spec: ModelSpec, data: ProbeData, batch_size: int = 64):
+    def __init__(self, model, spec: ModelSpec, data: ProbeData, batch_size: int = 64,
+                 budget_seconds: Optional[float] = DEFAULT_BUDGET_SECONDS):
         self.model = model
         self.spec = spec
         self.data = data
@@ -161,6 +168,31 @@ class Probes:
         self.names = _live_input_names(model, spec, data)
         self.inputs = data.ordered(self.names)
         self._memo: Dict[tuple, object] = {}
+        self.budget_seconds = budget_seconds
+        self.samples_requested = data.n
+        self._calibrated = False
+
+    def calibrate(self) -> None:
+        """Fit the heavy forward pass into the time budget: time a few samples, and probe fewer
+        samples (at least MIN_SAMPLES) when all of them would take longer. Runs once, first."""
+        if self._calibrated:
+            return
+        self._calibrated = True
+        n = self.data.n
+        if self.budget_seconds is None or n <= MIN_SAMPLES:
+            return
+        import time
+
+        few = [a[:8] for a in self.inputs]
+        self._predict(self.model, few)  # warm-up: graph building is not per-sample cost
+        start = time.perf_counter()
+        self._predict(self.model, few)
+        per_sample = (time.perf_counter() - start) / 8
+        affordable = int(self.budget_seconds / max(per_sample, 1e-9))
+        if affordable < n:
+            keep = max(MIN_SAMPLES, affordable)
+            self.data = subsample(self.data, keep, seed=0)
+            self.inputs = self.data.ordered(self.names)
 
     # ---- basics ------------------------------------------------------------------------------
 
@@ -182,6 +214,7 @@ class Probes:
     @functools.cached_property
     def front(self) -> Optional["Front"]:
         """The frozen front (a frozen backbone's outputs), computed once for all probes."""
+        self.calibrate()
         return Front.of(self.model, self.inputs, self.batch_size)
 
     def _predict(self, model, arrays: List[np.ndarray]) -> List[np.ndarray]:
@@ -189,10 +222,16 @@ class Probes:
         return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
 
     def _tail_predict(self, outputs: list, features: List[np.ndarray]) -> List[np.ndarray]:
-        return self._predict(self.front.tail(outputs), features)
+        """Values of ``outputs`` from front features: a front tensor is its own feature; the rest
+        runs through a tail model built on the front."""
+        position = {id(t): i for i, t in enumerate(self.front.tensors)}
+        rest = [t for t in outputs if id(t) not in position]
+        computed = iter(self._predict(self.front.tail(rest), features) if rest else [])
+        return [features[position[id(t)]] if id(t) in position else next(computed) for t in outputs]
 
     @functools.cached_property
     def predictions(self) -> List[np.ndarray]:
+        self.calibrate()
         if self.front is not None:
             return self._tail_predict(list(self.model.outputs), self.front.features)
         return self._predict(self.model, self.inputs)
@@ -285,7 +324,7 @@ class Probes:
     def input_stats(self) -> List[InputStats]:
         rows = []
         for name, array in zip(self.names, self.inputs):
-            values = np.asarray(array)
+            values = np.asarray(array)[:MIN_SAMPLES]  # ranges are clear from a few samples
             if not np.issubdtype(values.dtype, np.number) or values.size == 0:
                 continue
             flat = values.astype("float64").ravel()

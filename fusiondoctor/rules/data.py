@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Optional
@@ -181,6 +182,25 @@ def _rescales(model: ModelSpec, input_name: str) -> bool:
     return False
 
 
+def _first_consumers(model: ModelSpec, input_name: str) -> list:
+    keys = [k for k in model.inputs if model.nodes[k].layer.name == input_name]
+    return [model.nodes[c] for k in keys for c in model.consumers(k)]
+
+
+def _rescaled_range(model: ModelSpec, input_name: str, low: float, high: float) -> tuple:
+    """The input range after a Rescaling layer that sits right after the input, if one does."""
+    for node in _first_consumers(model, input_name):
+        if node.layer.class_name == "Rescaling":
+            scale, offset = node.layer.config.get("scale", 1.0), node.layer.config.get("offset", 0.0)
+            if isinstance(scale, (int, float)) and isinstance(offset, (int, float)):
+                a, b = low * scale + offset, high * scale + offset
+                return min(a, b), max(a, b)
+    return low, high
+
+
+_INDEX_CONSUMERS = ("Embedding", "StringLookup", "IntegerLookup", "CategoryEncoding", "Hashing", "TextVectorization")
+
+
 @rule("FD503", "input-scaling", Severity.WARNING, options=ScalingOptions)
 def input_scaling(probes: "Probes", options: ScalingOptions) -> Iterator[Symptom]:
     """Input values on a scale the model does not expect (0-255 pixels into a [-1, 1] backbone).
@@ -208,8 +228,11 @@ def input_scaling(probes: "Probes", options: ScalingOptions) -> Iterator[Symptom
     ```
     """
     for stats in probes.input_stats():
-        if stats.rank < 2:
-            continue
+        consumers = _first_consumers(probes.spec, stats.name)
+        if stats.rank < 2 or any(c.layer.class_name in _INDEX_CONSUMERS for c in consumers):
+            continue  # token ids and categories are indices, not values on a scale
+        low, high = _rescaled_range(probes.spec, stats.name, stats.minimum, stats.maximum)
+        stats = dataclasses.replace(stats, minimum=low, maximum=high)
         expected = _expected_range(probes.spec, stats.name)
         problem = None
         if expected == "tf" and (stats.maximum > 2.0 or stats.minimum >= 0 and stats.maximum <= 1.0 and stats.maximum > 0.2):
@@ -331,7 +354,7 @@ def _balance(flat, columns, width, family, output, where, evidence) -> Iterator[
 class ContributionOptions:
     """Thresholds for FD505."""
 
-    #: An input whose largest ablation drop stays below this (upper end of the 95% interval) is unused.
+    #: An input whose largest mean ablation drop (over zero, mean, shuffle) stays below this is unused.
     unused_drop: float = 0.02
     #: ... while another input's ablation drops the metric by at least this much.
     used_drop: float = 0.05
@@ -345,8 +368,9 @@ def modality_collapse(probes: "Probes", options: ContributionOptions) -> Iterato
 
     ## What it does
     Ablates each input in turn (replaced by zeros, by its mean, and shuffled across samples) and
-    measures the drop of the metric, with a 95% bootstrap interval. An input whose ablation changes
-    nothing while another's changes a lot has collapsed. The evidence also gives the conditional
+    measures the mean drop of the metric (the evidence gives 95% bootstrap intervals). An input
+    whose ablation changes the metric by less than 0.02 in every mode, while another's drops it by
+    0.05 or more, has collapsed. The evidence also gives the conditional
     utilization rate of Wu et al. (ICML 2022): the share of the accuracy lost when a modality is
     replaced by its mean.
 
@@ -373,14 +397,14 @@ def modality_collapse(probes: "Probes", options: ContributionOptions) -> Iterato
         yield NotInspected(f"the model scores {result.full_score:.3f}, no better than chance ({result.chance:.3f}): "
                            "ablation cannot show what it uses", Location())
         return
-    best = {name: max(result.for_input(name), key=lambda r: r.high) for name in probes.names}
+    best = {name: max(result.for_input(name), key=lambda r: r.drop) for name in probes.names}
     used = [n for n, r in best.items() if r.drop >= options.used_drop]
     utilization = probes.conditional_utilization(result)
     for name, row in best.items():
-        if row.high < options.unused_drop and used and name not in used:
+        if row.drop < options.unused_drop and used and name not in used:
             yield Symptom(
                 f"the model ignores input '{name}': replacing it (zeros, mean or shuffled) changes {result.metric} by at most "
-                f"{row.high:+.3f}, while ablating '{used[0]}' drops it by {best[used[0]].drop:.3f}",
+                f"{row.drop:+.3f} on average, while ablating '{used[0]}' drops it by {best[used[0]].drop:.3f}",
                 Location(layer=name),
                 {"input": name, "metric": result.metric, "full_score": _r(result.full_score),
                  **{f"drop_{r.input}_{r.mode}": f"{r.drop:+.3f} [{r.low:+.3f}, {r.high:+.3f}]" for r in result.rows},
@@ -391,12 +415,24 @@ def modality_collapse(probes: "Probes", options: ContributionOptions) -> Iterato
                     (PatchOp("graph", None, "modality_dropout", name),)))
 
 
+def _loudness_over(rows, name: str) -> Optional[tuple]:
+    """(the loudest other operand, its RMS over the named operand's) at one merge, if both are live."""
+    mine = next((r for r in rows if r.producer == name and r.rms > 0), None)
+    others = [r for r in rows if r.producer != name and r.rms > 0]
+    if mine is None or not others:
+        return None
+    loud = max(others, key=lambda r: r.rms)
+    return loud.producer, loud.rms / mine.rms
+
+
 @dataclass(frozen=True)
 class FusionGapOptions:
     """Thresholds for FD506."""
 
     #: How far below the best single branch the fused features must score to report.
     margin: float = 0.02
+    #: The RMS ratio of another branch over the best one above which the model's accuracy is compared too.
+    loud_ratio: float = 10.0
 
 
 @rule("FD506", "fusion-worse-than-branch", Severity.WARNING, options=FusionGapOptions,
@@ -406,7 +442,11 @@ def fusion_worse_than_branch(probes: "Probes", options: FusionGapOptions) -> Ite
 
     ## What it does
     Fits a logistic-regression probe (scikit-learn, 3-fold cross-validation) on each branch's
-    features at a fusion merge and on their concatenation, and compares the accuracies.
+    features at a fusion merge and on their concatenation, and compares the accuracies. Where
+    another branch at the merge is much louder than the best one (the RMS ratio of FD501), it also
+    compares the model's own accuracy with the best branch's probe: the loud branch swamping the
+    head is then the measured reason. (Without a loud branch the model's accuracy says nothing
+    about the fusion: an untrained or mis-wired head scores below a probe for other reasons.)
 
     ## Why is this bad?
     Adding a modality should never hurt a linear read-out. When the concatenation does worse than
@@ -424,18 +464,28 @@ def fusion_worse_than_branch(probes: "Probes", options: FusionGapOptions) -> Ite
                                 layers.LayerNormalization()(text_features)])
     ```
     """
+    ablation = probes.ablation()
+    model_score = ablation.full_score if ablation is not None and ablation.metric == "accuracy" else None
+    scales = probes.merge_scales()
     for probe in probes.branch_probes():
         fused, fused_std = probe.scores["fused"]
         branches = {k: v for k, v in probe.scores.items() if k != "fused"}
         best_name, (best, best_std) = max(branches.items(), key=lambda kv: kv[1][0])
         spread = max(fused_std, best_std)
+        path = probes.spec.nodes[probe.merge].layer.path
+        loudness = _loudness_over(scales.get(probe.merge, ()), best_name)
+        evidence = {"probe_accuracy": ", ".join(f"{k}={v[0]:.3f}±{v[1]:.3f}" for k, v in probe.scores.items()),
+                    "margin": options.margin}
+        fix = Fix("Normalize each branch before the merge", "layers.LayerNormalization()(features)",
+                  (PatchOp("graph", path, "normalize_operands", "LayerNormalization"),))
         if fused < best - options.margin and fused < best - spread:
-            path = probes.spec.nodes[probe.merge].layer.path
-            yield Symptom(
-                f"at merge '{path}' a linear probe on the fused features scores {fused:.3f}, below the branch from "
-                f"'{best_name}' alone ({best:.3f})",
-                Location(layer=path),
-                {"probe_accuracy": ", ".join(f"{k}={v[0]:.3f}±{v[1]:.3f}" for k, v in probe.scores.items()),
-                 "margin": options.margin},
-                Fix("Normalize each branch before the merge", "layers.LayerNormalization()(features)",
-                    (PatchOp("graph", path, "normalize_operands", "LayerNormalization"),)))
+            yield Symptom(f"at merge '{path}' a linear probe on the fused features scores {fused:.3f}, below the branch "
+                          f"from '{best_name}' alone ({best:.3f})", Location(layer=path), evidence, fix)
+        elif (model_score is not None and loudness is not None and loudness[1] >= options.loud_ratio
+              and model_score < best - max(options.margin, best_std)):
+            loud_name, ratio = loudness
+            yield Symptom(f"the fused model scores {model_score:.3f}, below what a linear probe reads from the branch "
+                          f"from '{best_name}' alone ({best:.3f}): the branch from '{loud_name}', {ratio:.0f}x louder, "
+                          "swamps it", Location(layer=path),
+                          {**evidence, "model_accuracy": _r(model_score), "rms_ratio": _r(ratio),
+                           "loud_ratio": options.loud_ratio}, fix)

@@ -17,7 +17,7 @@ from ..model.files import RawModel
 from ..model.graph import heads, merges
 from ..model.normalize import normalize
 from ..probes.data import make_probe_data
-from ..probes.labels import task_of
+from ..probes.labels import task_of, with_labels
 from ..probes.probes import Probes
 from ..registry import get as get_rule
 from ..subject import load_model_spec
@@ -68,7 +68,9 @@ def _ancestry(spec):
         for merge in merges(spec):
             if not merge.is_fusion or merge.node.layer.parent:
                 continue
-            names = {spec.nodes[o.key].layer.name for o in merge.operands if o.inputs == frozenset({input_name})}
+            # the layer in the merge's own scope: a nested model's operand is the nested model itself
+            names = {spec.nodes[o.key].layer.path.split("/")[0] for o in merge.operands
+                     if o.inputs == frozenset({input_name})}
             if names:
                 found.append((merge.node.layer.path, names))
         return found
@@ -96,13 +98,15 @@ def _history(values: dict):
 
 
 def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ignore: Iterable[str] = (),
-            epochs: int = 10, seeds: int = 3, budget: Optional[float] = None, keep_weights: str = "frozen",
+            epochs: int = 5, seeds: int = 3, budget: Optional[float] = None, keep_weights: str = "frozen",
             max_samples: int = DEFAULT_TRIAL_SAMPLES, unsafe: bool = False, distribution: Any = None,
             progress: bool = True, settings: Optional[Settings] = None, write: Optional[str] = None) -> Confirmation:
     """Diagnose ``model`` with ``data``, then retrain it with each patchable fix against the
     unpatched baseline over ``seeds`` seeds, and give each fix a verdict."""
     base = (settings or load_settings()).with_overrides(tuple(select) if select is not None else None, (), tuple(ignore))
     base = base.validate()
+    if write:
+        _refuse_overwrite(write, model)
     spec = load_model_spec(model)
     live = _live(model, unsafe)
     config, compile_config = live.get_config(), _compile_config(live)  # before probes add sub-models to the graph
@@ -118,7 +122,8 @@ def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ig
         raise InputError(trial_data.source, "fix trials need labels: add y to the data")
     trial_settings = TrialSettings(epochs=epochs, seeds=seeds, budget=budget, keep_weights=keep_weights)
     bar = Progress(progress)
-    runner = TrialRunner(live, config, compile_config, probes.inputs, np.asarray(y), task_of(head), trial_settings,
+    y = np.asarray(y)
+    runner = TrialRunner(live, config, compile_config, probes.inputs, y, with_labels(task_of(head), y), trial_settings,
                          bar, distribution)
     runner.share_front(probes.front)
     baseline = Trial("baseline", "unchanged model", None, ())
@@ -140,19 +145,29 @@ def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec) -> Tria
     except PatchError as exc:
         trial.verdict, trial.note = "failed", f"patch does not apply: {exc}"
         return trial
-    seeds = [r.seed for r in baseline.runs if r.scores]
+    seeds = [r.seed for r in baseline.runs if r.complete]
     if not seeds:
-        trial.verdict, trial.note = "failed", "the baseline did not train"
+        if runner.over_budget():
+            trial.verdict, trial.note = "not confirmed", "stopped by --budget before the baseline trained"
+        else:
+            trial.verdict, trial.note = "failed", "the baseline did not train"
         return trial
+    min_delta = runner.settings.min_delta
     trial.runs, trial.model = runner.runs(config, compile_config, seeds, finding.code,
-                                          stop=lambda runs: settled(baseline.runs, runs, runner.settings.min_delta, len(seeds)))
-    if len(trial.runs) < len(seeds) and runner.over_budget():
+                                          stop=lambda runs: settled(baseline.runs, runs, min_delta, len(seeds)))
+    complete = [r for r in trial.runs if r.complete]
+    stopped_by_budget = len(complete) < len(seeds) and runner.over_budget()
+    if stopped_by_budget:
         trial.note = "stopped by --budget"
     elif len(trial.runs) < len(seeds) and not any(r.error for r in trial.runs):
         trial.note = f"stopped after {len(trial.runs)} seeds: the verdict could no longer change"
     trial.verdict, trial.gain, trial.spread = verdict(baseline.runs, trial.runs, runner.settings.min_delta)
     if trial.verdict == "failed" and trial.runs and trial.runs[-1].error:
         trial.note = trial.runs[-1].error
+    if stopped_by_budget and trial.verdict in ("confirmed", "worse") and not settled(baseline.runs, complete, min_delta,
+                                                                                      len(seeds)):
+        trial.verdict = "not confirmed"  # the seeds left out could still change it
+        trial.note = f"stopped by --budget after {len(complete)} of {len(seeds)} seeds: too few to decide"
     if trial.verdict != "failed":
         trial.finding_gone = _finding_gone(trial, config, compile_config, runner)
         if trial.verdict == "confirmed" and trial.finding_gone is False:
@@ -160,13 +175,19 @@ def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec) -> Tria
     return trial
 
 
+def _refuse_overwrite(path: str, source: Any) -> None:
+    """fusiondoctor never writes over the model it was given."""
+    target = Path(path)
+    if isinstance(source, (str, os.PathLike)) and target.exists() and target.resolve() == Path(source).resolve():
+        raise FusionDoctorError(f"--write {path} would overwrite the input model; choose another path")
+
+
 def _write_best(result: Confirmation, path: str, source: Any) -> Optional[str]:
     best = result.best()
     if best is None or best.model is None:
         return None
+    _refuse_overwrite(path, source)
     target = Path(path)
-    if isinstance(source, (str, os.PathLike)) and target.exists() and target.resolve() == Path(source).resolve():
-        raise FusionDoctorError(f"--write {path} would overwrite the input model; choose another path")
     target.parent.mkdir(parents=True, exist_ok=True)
     best.model.save(str(target))
     return str(target)

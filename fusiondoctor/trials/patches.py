@@ -21,6 +21,12 @@ _LOSS_CLASSES = {
 }
 
 
+#: Keras optimizer class names by the lower-case string ``compile(optimizer=...)`` accepts.
+_OPTIMIZER_CLASSES = {name.lower(): name for name in (
+    "SGD", "RMSprop", "Adam", "AdamW", "Adamax", "Adagrad", "Adadelta", "Nadam", "Ftrl", "Lion", "Lamb",
+    "Adafactor", "Muon")}
+
+
 class PatchError(FusionDoctorError):
     """A patch that does not fit the model (a layer that is not there, an unknown edit)."""
 
@@ -163,8 +169,20 @@ def _loss_edit(compile_config: Dict[str, Any], op: PatchOp, outputs: Sequence[st
         compile_config["loss"] = _edited_loss(loss, op)
 
 
+def _loss_name(loss: Any) -> Optional[str]:
+    """The function name of a loss: a string, a serialized function, or a loss object's ``name``."""
+    if isinstance(loss, str):
+        return loss
+    if not isinstance(loss, dict):
+        return None
+    config = loss.get("config")
+    if loss.get("class_name") == "function" and isinstance(config, str):
+        return config  # how Keras 3 serializes a plain loss function (e.g. translated from a Keras 2 file)
+    return config.get("name") if isinstance(config, dict) else None
+
+
 def _edited_loss(loss: Any, op: PatchOp) -> Any:
-    name = loss if isinstance(loss, str) else (loss or {}).get("config", {}).get("name") if isinstance(loss, dict) else None
+    name = _loss_name(loss)
     if op.key == "name":
         return op.value
     if op.key == "from_logits":
@@ -183,8 +201,10 @@ def _edited_loss(loss: Any, op: PatchOp) -> Any:
 def _optimizer_edit(compile_config: Dict[str, Any], op: PatchOp) -> None:
     optimizer = compile_config.get("optimizer")
     if isinstance(optimizer, str):
-        optimizer = {"module": "keras.optimizers", "class_name": optimizer.capitalize() if optimizer != "rmsprop" else "RMSprop",
-                     "config": {}, "registered_name": None}
+        class_name = _OPTIMIZER_CLASSES.get(optimizer.lower())
+        if class_name is None:
+            raise PatchError(f"cannot apply optimizer edit to unknown optimizer {optimizer!r}")
+        optimizer = {"module": "keras.optimizers", "class_name": class_name, "config": {}, "registered_name": None}
         compile_config["optimizer"] = optimizer
     if not isinstance(optimizer, dict) or op.key != "learning_rate":
         raise PatchError(f"cannot apply optimizer edit {op.key!r}")

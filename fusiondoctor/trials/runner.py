@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import itertools
 import math
 import statistics
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..probes.labels import Task, class_ids, correctness
+from ..probes.labels import Task, class_ids, correctness, task_of
 from ..types import Finding
 from ..probes import frontier
 from .patches import PatchError, apply_patch
@@ -27,6 +30,12 @@ class Run:
     history: Dict[str, List[float]] = field(default_factory=dict)
     seconds: float = 0.0
     error: Optional[str] = None
+    cut: bool = False  # the budget stopped it before its last epoch
+
+    @property
+    def complete(self) -> bool:
+        """Trained every epoch without an error: only complete runs count towards a verdict."""
+        return bool(self.scores) and not self.error and not self.cut
 
     @property
     def final(self) -> float:
@@ -63,7 +72,7 @@ def _clean(value: float):
 
 
 def _summary(runs: Sequence[Run]) -> dict:
-    finals = [r.final for r in runs if not r.error and r.scores]
+    finals = [r.final for r in runs if r.complete]
     return {"mean": _clean(statistics.fmean(finals)) if finals else None,
             "std": _clean(statistics.stdev(finals)) if len(finals) > 1 else None,
             "seeds": len(finals), "curves": [[round(s, 4) for s in r.scores] for r in runs if r.scores]}
@@ -72,7 +81,7 @@ def _summary(runs: Sequence[Run]) -> dict:
 #: A run takes at least this many optimizer steps: small datasets are repeated within an epoch.
 MIN_STEPS = 100
 #: Epochs per run by default (each ends with a held-out score).
-DEFAULT_EPOCHS = 10
+DEFAULT_EPOCHS = 5
 
 
 @dataclass
@@ -156,9 +165,16 @@ class TrialRunner:
         cls = keras.Sequential if type(self.live).__name__ == "Sequential" else keras.Model
         with _scope(self.distribution):
             model = cls.from_config(copy.deepcopy(config))  # Keras consumes the dict it is given
-            self._transfer_weights(model)
+            self._start(model, seed)
             model.compile_from_config(copy.deepcopy(compile_config))
         return model
+
+    def _start(self, model, seed: int, built_now: bool = True) -> None:
+        """The weights a run with ``seed`` starts from: fresh ones, then the saved ones the fix keeps
+        (frozen layers are never re-initialized, so a model built earlier still holds theirs)."""
+        _reinitialize(model, seed)
+        if built_now or self.settings.keep_weights == "all":
+            self._transfer_weights(model)
 
     def _transfer_weights(self, model) -> None:
         """Copy saved weights into layers the fix keeps: frozen ones (pretrained parts) by default."""
@@ -173,6 +189,18 @@ class TrialRunner:
             mine, theirs = layer.get_weights(), source.get_weights()
             if mine and len(mine) == len(theirs) and all(a.shape == b.shape for a, b in zip(mine, theirs)):
                 layer.set_weights(theirs)
+
+    def task_for(self, model) -> Task:
+        """The trials' task (from the baseline and the labels), read the way this candidate's output
+        means it: a fix that puts a sigmoid on a logit output is scored on probabilities."""
+        from ..model.graph import heads
+        from ..subject import load_model_spec
+
+        try:
+            head = next(iter(heads(load_model_spec(model))), None)
+        except Exception:  # a candidate the normalizer cannot read is scored like the baseline
+            head = None
+        return self.task if head is None else dataclasses.replace(self.task, logits=task_of(head).logits)
 
     # ---- frozen front ----------------------------------------------------------------------
 
@@ -222,6 +250,7 @@ class TrialRunner:
         x_val = [a[self.val_idx] for a in data]
         y_train, y_val = self.y[train], self.y[self.val_idx]
         snapshot = _optimizer_state(trainee)
+        task = self.task_for(model)
         for seed in seeds:
             if self.over_budget() or stop(runs):
                 break
@@ -229,23 +258,24 @@ class TrialRunner:
             start = time.monotonic()
             try:
                 if runs:
-                    _reinitialize(model, seed)
+                    self._start(model, seed, built_now=False)
                     _restore(trainee.optimizer, snapshot)
                 import keras
 
                 keras.utils.set_random_seed(seed)
-                callback = _HoldoutScore(self, x_val, y_val, run, label)
+                callback = _HoldoutScore(self, x_val, y_val, run, label, task)
                 with _scope(self.distribution):
                     history = trainee.fit(x_train if len(x_train) > 1 else x_train[0], y_train,
                                           epochs=self.settings.epochs, batch_size=self.settings.batch_size,
                                           verbose=0, shuffle=True, callbacks=[callback])
                 run.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+                run.cut = len(run.scores) < self.settings.epochs
                 run.history["val_score"] = list(run.scores)
             except Exception as exc:
                 run.error = _describe(exc)
             run.seconds = time.monotonic() - start
             runs.append(run)
-            if run.error:
+            if run.error or run.cut:
                 break
         return runs, model
 
@@ -255,14 +285,20 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+def _layer_seed(seed: int, name: str) -> int:
+    return zlib.crc32(f"{seed}/{name}".encode()) & 0x7FFFFFFF
+
+
 def _reinitialize(model, seed: int) -> None:
-    """Fresh initial weights for every layer that trains, drawn with ``seed``; frozen layers keep theirs."""
+    """Fresh initial weights for every layer that trains; frozen layers keep theirs. Each layer
+    draws from a seed of its own (the run's seed and the layer's name), so its start does not
+    depend on which layers come before it or on whether they were drawn."""
     import keras
 
-    keras.utils.set_random_seed(seed)
     for layer in model.layers:
         if not layer.trainable_weights:
             continue
+        keras.utils.set_random_seed(_layer_seed(seed, layer.name))
         fresh = layer.__class__.from_config(layer.get_config())
         build_config = layer.get_build_config() if hasattr(layer, "get_build_config") else None
         if not fresh.built and build_config:
@@ -297,9 +333,40 @@ def _compile_config(live) -> dict:
         raise PatchError("the model is not compiled with a loss: trials need model.compile(loss=...)")
     if "optimizer" not in config and getattr(live, "optimizer", None) is not None:
         config["optimizer"] = keras.optimizers.serialize(live.optimizer)
-    config["jit_compile"] = False  # short runs: XLA compilation would cost more than it saves
+    config["metrics"] = _rebuildable_metrics(config.get("metrics"))
+    # short runs: XLA compilation would cost TensorFlow more than it saves; JAX without jit is eager
+    config["jit_compile"] = keras.backend.backend() == "jax"
     config["steps_per_execution"] = 1
     return config
+
+
+#: Metric classes for the function names a Keras 2 file's ``MeanMetricWrapper`` carries as strings.
+_METRIC_CLASSES = {
+    "binary_accuracy": "BinaryAccuracy", "categorical_accuracy": "CategoricalAccuracy",
+    "sparse_categorical_accuracy": "SparseCategoricalAccuracy", "accuracy": "Accuracy", "auc": "AUC",
+    "mean_squared_error": "MeanSquaredError", "mean_absolute_error": "MeanAbsoluteError",
+}
+
+
+def _rebuildable_metrics(metrics: Any) -> Any:
+    """Metrics that ``compile_from_config`` can rebuild: a ``MeanMetricWrapper`` whose ``fn`` is a
+    string (Keras 3's reading of a Keras 2 file) becomes the metric class of that name, keeping
+    the metric's display name, or the function name when no class matches."""
+    if isinstance(metrics, list):
+        return [_rebuildable_metrics(m) for m in metrics]
+    if isinstance(metrics, dict) and metrics.get("class_name") == "MeanMetricWrapper":
+        config = metrics.get("config") or {}
+        fn = config.get("fn")
+        if isinstance(fn, str):
+            cls = _METRIC_CLASSES.get(fn)
+            if cls is None:
+                return fn
+            return {"module": "keras.metrics", "class_name": cls, "registered_name": None,
+                    "config": {"name": config.get("name", fn), "dtype": config.get("dtype", "float32")}}
+        return metrics
+    if isinstance(metrics, dict) and "class_name" not in metrics:  # per-output metrics
+        return {name: _rebuildable_metrics(m) for name, m in metrics.items()}
+    return metrics
 
 
 class _Scope:
@@ -327,7 +394,7 @@ def _scope(distribution) -> _Scope:
     return _Scope(distribution)
 
 
-def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str):
+def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str, task: Task):
     import keras
 
     class HoldoutScore(keras.callbacks.Callback):
@@ -337,7 +404,7 @@ def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str):
             pred = self.model(list(x_val) if len(x_val) > 1 else x_val[0], training=False)
             pred = pred[0] if isinstance(pred, (list, tuple)) else pred
             pred = keras.ops.convert_to_numpy(pred)
-            run.scores.append(float(correctness(np.asarray(pred), y_val, runner.task).mean()))
+            run.scores.append(float(correctness(np.asarray(pred), y_val, task).mean()))
             runner.progress.show(f"{label} seed {run.seed}: epoch {epoch + 1}/{runner.settings.epochs} "
                                  f"score {run.scores[-1]:.3f}")
             if runner.over_budget():
@@ -348,11 +415,9 @@ def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str):
 
 def verdict(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float) -> Tuple[str, float, float]:
     """confirmed / not confirmed / worse / failed, the mean gain, and the seed-to-seed spread."""
-    if any(r.error for r in candidate) and not any(r.scores for r in candidate):
-        return "failed", math.nan, math.nan
-    pairs = [(b.final, c.final) for b, c in zip(baseline, candidate) if b.scores and c.scores]
+    pairs = [(b.final, c.final) for b, c in zip(baseline, candidate) if b.complete and c.complete]
     if not pairs:
-        return "failed", math.nan, math.nan
+        return ("failed" if any(r.error for r in candidate) else "not confirmed"), math.nan, math.nan
     base = [b for b, _ in pairs]
     cand = [c for _, c in pairs]
     gain = statistics.fmean(cand) - statistics.fmean(base)
@@ -365,14 +430,26 @@ def verdict(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float)
     return "not confirmed", gain, spread
 
 
+#: Scores tried per remaining seed when deciding whether a trial may stop early.
+_SETTLE_GRID = 41
+
+
 def settled(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float, total: int) -> bool:
-    """True when no score the remaining seeds could reach (anything in [0, 1]) changes the verdict."""
-    done = [r for r in candidate if r.scores]
+    """True when no scores the remaining seeds could reach change the verdict the runs done give.
+
+    The remaining seeds' scores are tried on a grid over [0, 1] (every combination, for up to two
+    remaining seeds; with more, the trial runs on): the spread moves with them, so the extremes
+    alone do not bound the verdict."""
+    done = [r for r in candidate if r.complete]
     remaining = total - len(done)
-    if remaining <= 0 or len(done) < 2:
-        return remaining <= 0
-    outcomes = set()
-    for fill in (0.0, 1.0):
-        padded = list(done) + [Run(-1, scores=[fill]) for _ in range(remaining)]
-        outcomes.add(verdict(baseline, padded, min_delta)[0])
-    return len(outcomes) == 1
+    if remaining <= 0:
+        return True
+    if len(done) < 2 or remaining > 2:
+        return False
+    now = verdict(baseline, done, min_delta)[0]
+    grid = [i / (_SETTLE_GRID - 1) for i in range(_SETTLE_GRID)]
+    for fills in itertools.product(grid, repeat=remaining):
+        padded = list(done) + [Run(-1, scores=[fill]) for fill in fills]
+        if verdict(baseline, padded, min_delta)[0] != now:
+            return False
+    return True
