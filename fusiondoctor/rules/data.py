@@ -431,6 +431,8 @@ class FusionGapOptions:
 
     #: How far below the best single branch the fused features must score to report.
     margin: float = 0.02
+    #: ... and by this many times the larger cross-validation spread (fold-to-fold standard deviation).
+    spreads: float = 2.0
     #: The RMS ratio of another branch over the best one above which the model's accuracy is compared too.
     loud_ratio: float = 10.0
 
@@ -478,7 +480,7 @@ def fusion_worse_than_branch(probes: "Probes", options: FusionGapOptions) -> Ite
                     "margin": options.margin}
         fix = Fix("Normalize each branch before the merge", "layers.LayerNormalization()(features)",
                   (PatchOp("graph", path, "normalize_operands", "LayerNormalization"),))
-        if fused < best - options.margin and fused < best - spread:
+        if best - fused > max(options.margin, options.spreads * spread):
             yield Symptom(f"at merge '{path}' a linear probe on the fused features scores {fused:.3f}, below the branch "
                           f"from '{best_name}' alone ({best:.3f})", Location(layer=path), evidence, fix)
         elif (model_score is not None and loudness is not None and loudness[1] >= options.loud_ratio
