@@ -36,6 +36,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CHECKS = Path(__file__).resolve().parent.parent / "checks"
+if str(CHECKS) not in sys.path:
+    sys.path.append(str(CHECKS))  # shared helpers of the cases (checks/trial_data.py)
 VARIANTS = ("bad", "good")
 
 

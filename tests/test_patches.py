@@ -483,6 +483,25 @@ def test_loss_patch_on_a_function_loss_from_a_keras2_h5(keras, tf_keras, tmp_pat
     train_step(new)
 
 
+def test_dropout_before_the_output_layer(keras):
+    model = tiny_fusion(keras, head_activation="sigmoid")
+    new, _, _ = patched(keras, model, PatchOp("graph", None, "dropout", 0.3))  # FD304's fix: no layer named
+    (feeding,) = merge_inputs(new.get_layer("output_layer"))
+    assert type(feeding).__name__ == "Dropout" and feeding.rate == pytest.approx(0.3)
+    assert type(producer(feeding._inbound_nodes[0].input_tensors[0])).__name__ == "Concatenate"
+    assert len(new.layers) == len(model.layers) + 1
+    train_step(new)
+
+
+def test_dropout_in_a_sequential_model(keras):
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid", name="out")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    new, _, _ = patched(keras, model, PatchOp("graph", "out", "dropout", 0.5), sequential=True)
+    assert [type(layer).__name__ for layer in new.layers] == ["Dense", "Dropout", "Dense"]
+    train_step(new)
+
+
 def test_modality_dropout_on_a_branch_that_ends_in_a_nested_model(keras):
     model = nested_functional(keras)
     ancestry = _ancestry(fusiondoctor.load_model_spec(model))

@@ -21,16 +21,8 @@ def build(keras):
     return model
 
 
-def trial_data(n=256, seed=0, signal=0.5):
-    """Training data for ``fusiondoctor fix`` trials (tests/test_trial_casebook.py): binary labels that
-    both modalities carry, as a mean shift of ``signal`` standard deviations in a few features."""
-    import numpy as np
+def trial_data():
+    """Training data for ``fusiondoctor fix`` trials: binary labels that both modalities carry."""
+    from trial_data import binary
 
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    sign = (2 * y - 1).astype("float32")
-    image = rng.normal(size=(n, 8, 8, 3)).astype("float32")
-    image[..., 0] += signal * sign[:, None, None]
-    text = rng.normal(size=(n, 4, 6)).astype("float32")
-    text[..., :2] += signal * sign[:, None, None]
-    return {"image": image, "text": text}, y.astype("float32")
+    return binary(signal=0.5)

@@ -20,17 +20,10 @@ def build(keras):
     return model
 
 
-def trial_data(n=256, seed=0, signal=0.7):
-    """Training data for ``fusiondoctor fix`` trials (tests/test_trial_casebook.py): 3 classes, each a
-    mean shift of ``signal`` standard deviations in one image channel and one text feature;
-    one-hot labels."""
+def trial_data():
+    """Training data for ``fusiondoctor fix`` trials: 3 classes that both modalities carry; one-hot labels."""
     import numpy as np
+    from trial_data import multiclass
 
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    image = rng.normal(size=(n, 8, 8, 3)).astype("float32")
-    text = rng.normal(size=(n, 4, 6)).astype("float32")
-    for c in range(3):
-        image[y == c, :, :, c % 3] += signal * (1 if c < 3 else -1)
-        text[y == c, :, c % 6] += signal
-    return {"image": image, "text": text}, np.eye(3, dtype="float32")[y]
+    x, y = multiclass(3, signal=0.7)
+    return x, np.eye(3, dtype="float32")[y]

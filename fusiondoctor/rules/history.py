@@ -13,7 +13,7 @@ from ..history.signals import (
 from ..history.spec import HistorySpec, Series
 from ..model.spec import ModelSpec
 from ..registry import rule
-from ..types import Location, NotInspected, Severity, Symptom
+from ..types import Fix, Location, NotInspected, PatchOp, Severity, Symptom
 
 #: Static findings that make a model predict one constant class.
 CONSTANT_OUTPUT_CAUSES = ("FD101", "FD201", "FD202", "FD204")
@@ -310,6 +310,10 @@ def overfitting(history: HistorySpec, options: OverfitOptions) -> Iterator[Sympt
             Location(metric=val.name, epoch=best_epoch),
             {"best_epoch": best_epoch, "best_val_loss": _round(best), "last_val_loss": _round(last),
              "rise": _round((last - best) / best), "min_rise": options.min_rise, "final_gap": _round(gap)},
+            Fix("Regularize the head (dropout before the output layer) and stop at the best epoch",
+                "x = layers.Dropout(0.3)(x)\ncallbacks=[keras.callbacks.EarlyStopping(monitor='val_loss', "
+                "patience=2, restore_best_weights=True)]",
+                (PatchOp("graph", None, "dropout", 0.3),)),
         )
 
 

@@ -105,6 +105,27 @@ def _wrap_operands(scope, merge, class_name: str, config: Dict[str, Any], which=
     return len(added)
 
 
+def _output_layer_paths(config: Dict[str, Any]) -> List[str]:
+    outputs = config.get("output_layers")
+    if isinstance(outputs, list) and outputs:
+        refs = [outputs] if isinstance(outputs[0], str) else outputs
+        return [ref[0] for ref in refs]
+    entries = _scope_entries(config)
+    return [_entry_name(entries[-1])] if entries else []
+
+
+def _dropout_before(config: Dict[str, Any], path: Optional[str], rate: float) -> None:
+    """Dropout on the input of the layer at ``path`` (by default, of each output layer)."""
+    for target in [path] if path else _output_layer_paths(config):
+        scope, entry = find_layer(config, target)
+        name = _unique(scope, f"{_entry_name(entry)}_dropout")
+        if "inbound_nodes" in entry:  # a Functional scope
+            _wrap_operands(scope, entry, "Dropout", {"rate": rate})
+        else:  # a Sequential scope: layers in order, no edges
+            _insert_before(scope, entry, [{"module": "keras.layers", "class_name": "Dropout", "registered_name": None,
+                                           "config": {"name": name, "trainable": True, "rate": rate}}])
+
+
 def _bypass(config: Dict[str, Any], path: str) -> None:
     """Connect the consumers of a single-input layer straight to its input."""
     scope, entry = find_layer(config, path)
@@ -145,6 +166,8 @@ def _graph_edit(config: Dict[str, Any], op: PatchOp, ancestry=None) -> None:
     elif op.key == "freeze_batchnorm":
         for path in op.value or []:
             find_layer(config, path)[1]["config"]["trainable"] = False
+    elif op.key == "dropout":
+        _dropout_before(config, op.name, float(op.value if op.value is not None else 0.3))
     elif op.key == "modality_dropout":
         if ancestry is None:
             raise PatchError("modality dropout needs the model's input ancestry")
