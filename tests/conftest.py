@@ -20,3 +20,24 @@ def tf_keras():
     if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
         pytest.skip("tf_keras needs the TensorFlow backend")
     return pytest.importorskip("tf_keras")
+
+
+@pytest.fixture
+def fresh(keras3):
+    """Keras 3, with a clean session after the test (layer name counters, graph state). Without
+    the garbage collection that clear_session runs by default: it would double the tests' time."""
+    yield keras3
+    keras3.backend.clear_session(free_memory=False)
+
+
+@pytest.fixture
+def keras(fresh):
+    """``fresh`` under the name the trial and patch tests use."""
+    return fresh
+
+
+@pytest.fixture
+def fresh2(tf_keras):
+    """tf_keras (Keras 2), with a clean session after the test."""
+    yield tf_keras
+    tf_keras.backend.clear_session()

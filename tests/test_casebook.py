@@ -52,20 +52,6 @@ def assert_expected(report: fusiondoctor.Report, codes: list, not_inspected: lis
         assert any(text in reason for reason in reasons), f"{what}: no not-inspected entry contains {text!r}: {reasons}"
 
 
-@pytest.fixture
-def fresh(keras3):
-    """Keras 3, with a clean session after the test (layer name counters, graph state). Without
-    the garbage collection that clear_session runs by default: it would double the file's time."""
-    yield keras3
-    keras3.backend.clear_session(free_memory=False)
-
-
-@pytest.fixture
-def fresh2(tf_keras):
-    yield tf_keras
-    tf_keras.backend.clear_session()
-
-
 # ---- parity: every dialect gives the expected codes ---------------------------------------------
 
 

@@ -127,18 +127,6 @@ def start_cli(model_path, data_path) -> subprocess.Popen:
                             cwd=str(model_path.parent))
 
 
-@pytest.fixture
-def fresh(keras3):
-    yield keras3
-    keras3.backend.clear_session(free_memory=False)
-
-
-@pytest.fixture
-def fresh2(tf_keras):
-    yield tf_keras
-    tf_keras.backend.clear_session()
-
-
 # ---- (a) live model and (b) .keras + .npz through the command line -----------------------------
 
 

@@ -31,12 +31,6 @@ pytestmark = pytest.mark.live
 # ---- helpers ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def keras(keras3):
-    yield keras3
-    keras3.backend.clear_session(free_memory=False)
-
-
 def rebuild(keras, config, compile_config, sequential=False):
     """The patched dictionaries as a compiled model, the way TrialRunner builds candidates."""
     cls = keras.Sequential if sequential else keras.Model

@@ -36,18 +36,6 @@ def backend_name() -> str:
     return keras.backend.backend()
 
 
-@pytest.fixture
-def fresh(keras3):
-    yield keras3
-    keras3.backend.clear_session(free_memory=False)
-
-
-@pytest.fixture
-def fresh2(tf_keras):
-    yield tf_keras
-    tf_keras.backend.clear_session()
-
-
 def two_inputs(keras, outputs=("label",)):
     """image (4x4x1) + text (5,) -> concatenate -> one sigmoid unit per output name."""
     layers = keras.layers

@@ -44,12 +44,6 @@ def trial_cases():
     return found
 
 
-@pytest.fixture
-def fresh(keras3):
-    yield keras3
-    keras3.backend.clear_session(free_memory=False)
-
-
 def model_and_data(case: Case, keras):
     module = case.module("bad")
     if case.kind == "data":

@@ -42,12 +42,6 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture
-def keras(keras3):
-    yield keras3
-    keras3.backend.clear_session(free_memory=False)
-
-
-@pytest.fixture
 def few_steps(monkeypatch):
     """Runs of 20 optimizer steps instead of 100, for tests about bookkeeping rather than learning."""
     monkeypatch.setattr(runner_module, "MIN_STEPS", 20)
@@ -123,7 +117,8 @@ def holdout_share(y, seed=0):
 
 @pytest.fixture(scope="module")
 def seed000(keras3):
-    """confirm() on the tiny seed-000 model, with two broken candidates trialled before FD101's fix."""
+    """confirm() on the tiny seed-000 model, with two broken candidates (warnings: trialled after FD101's
+    fix, an error)."""
     keras3.utils.set_random_seed(0)
     model = tiny_fusion(keras3)  # Dense(1, softmax): always 1.0
     weights = [w.copy() for w in model.get_weights()]
@@ -142,7 +137,7 @@ def seed000(keras3):
 def test_fd101_fix_is_confirmed(seed000):
     model, (x, y), result, *_ = seed000
     assert result.report.codes() == ["FD101"]
-    fd101 = result.trials[-1]  # the real finding's trial, after the two hand-made ones
+    fd101 = result.trials[0]  # the real finding's trial: an error, trialled before the two hand-made warnings
     assert fd101.patch == (PatchOp("layer", "output_layer", "activation", "sigmoid"),)
     assert fd101.verdict == "confirmed", fd101.note
     assert fd101.finding_gone is True
@@ -159,8 +154,8 @@ def test_fd101_fix_is_confirmed(seed000):
 
 def test_broken_candidates_fail_with_a_note_and_the_run_goes_on(seed000):
     _, _, result, *_ = seed000
-    assert [t.verdict for t in result.trials] == ["failed", "failed", "confirmed"]
-    does_not_build, does_not_apply = result.trials[:2]
+    assert [t.verdict for t in result.trials] == ["confirmed", "failed", "failed"]  # errors first
+    does_not_build, does_not_apply = result.trials[1:]
     # the note is the exception's type and first line (Keras names the bad activation only further down)
     assert re.match(r"\w+Error: .+", does_not_build.note), does_not_build.note
     assert does_not_build.runs and does_not_build.runs[0].error
@@ -169,9 +164,28 @@ def test_broken_candidates_fail_with_a_note_and_the_run_goes_on(seed000):
     assert does_not_apply.runs == []
     # the report carries every trial, in order, with its note
     rows = result.report.trials
-    assert [row["verdict"] for row in rows] == ["failed", "failed", "confirmed"]
-    assert rows[0]["note"] and rows[1]["note"] and rows[2]["finding_gone"] is True
-    assert rows[2]["baseline"]["seeds"] == 3 and rows[2]["candidate"]["seeds"] == 3
+    assert [row["verdict"] for row in rows] == ["confirmed", "failed", "failed"]
+    assert rows[1]["note"] and rows[2]["note"] and rows[0]["finding_gone"] is True
+    assert rows[0]["baseline"]["seeds"] == 3 and rows[0]["candidate"]["seeds"] == 3
+
+
+@pytest.mark.slow
+def test_candidates_that_keep_a_confirmed_blocker_are_not_trained(keras, monkeypatch, few_steps):
+    """The softmax over one unit makes the baseline's score never move; once its fix is confirmed,
+    a candidate that still has it cannot learn either, so it is not trained."""
+    keras.utils.set_random_seed(0)
+    model = tiny_fusion(keras)  # Dense(1, softmax)
+    keeps_softmax = hand_made("FD103", PatchOp("layer", hidden_dense(model, 16), "units", 17))
+    removes_softmax = hand_made("FD103", PatchOp("layer", "output_layer", "activation", "sigmoid"),
+                                PatchOp("layer", hidden_dense(model, 16), "units", 17))
+    result = confirm_with(monkeypatch, model, fusion_data(0), [keeps_softmax, removes_softmax], keep_real=True,
+                          epochs=2, seeds=2)
+    fd101, kept, removed = result.trials
+    assert fd101.code == "FD101" and fd101.verdict == "confirmed"
+    assert all(len(set(r.scores)) == 1 for r in result.baseline.runs)
+    assert kept.verdict == "not confirmed" and kept.runs == [] and kept.note.startswith("not trialled")
+    assert "FD101" in kept.note
+    assert removed.runs and removed.verdict == "confirmed"
 
 
 def test_the_input_model_is_not_modified(seed000, keras3):

@@ -77,18 +77,32 @@ def _ancestry(spec):
     return lookup
 
 
+def _static_finding(code: str, config: dict, compile_config: dict, runner: TrialRunner) -> Optional[bool]:
+    """Whether a model/compile rule still finds ``code`` in a candidate config; None for other rules."""
+    rule = get_rule(code)
+    if not set(rule.needs) <= {"model", "compiled"}:
+        return None
+    raw = RawModel({"class_name": type(runner.live).__name__ if type(runner.live).__name__ == "Sequential" else "Functional",
+                    "config": config, "module": "keras"}, compile_config, "3", None, "<candidate>", "live")
+    report = diagnose(Subject("<candidate>", model=normalize(raw)), Settings(), [rule])
+    return any(f.code == code for f in report.findings)
+
+
 def _finding_gone(trial: Trial, config: dict, compile_config: dict, runner: TrialRunner) -> Optional[bool]:
-    rule = get_rule(trial.code)
-    if set(rule.needs) <= {"model", "compiled"}:
-        raw = RawModel({"class_name": type(runner.live).__name__ if type(runner.live).__name__ == "Sequential" else "Functional",
-                        "config": config, "module": "keras"}, compile_config, "3", None, "<candidate>", "live")
-        report = diagnose(Subject("<candidate>", model=normalize(raw)), Settings(), [rule])
-        return not any(f.code == trial.code for f in report.findings)
-    if rule.needs == ("history",) and trial.runs and trial.runs[-1].history:
-        report = diagnose(Subject("<candidate>", history=trial.runs[-1].history and _history(trial.runs[-1].history)),
-                          Settings(), [rule])
+    still_there = _static_finding(trial.code, config, compile_config, runner)
+    if still_there is not None:
+        return not still_there
+    if get_rule(trial.code).needs == ("history",) and trial.runs and trial.runs[-1].history:
+        report = diagnose(Subject("<candidate>", history=_history(trial.runs[-1].history)), Settings(),
+                          [get_rule(trial.code)])
         return not any(f.code == trial.code for f in report.findings)
     return None
+
+
+def _never_learns(baseline: Trial) -> bool:
+    """The baseline's held-out score never moves, on any seed: the model as it is cannot learn."""
+    runs = [r for r in baseline.runs if r.complete]
+    return bool(runs) and all(len(set(r.scores)) == 1 for r in runs)
 
 
 def _history(values: dict):
@@ -128,7 +142,11 @@ def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ig
     runner.share_front(probes.front)
     baseline = Trial("baseline", "unchanged model", None, ())
     baseline.runs, _ = runner.runs(runner.config, runner.compile_config, list(range(seeds)), "baseline")
-    trials = [_trial(f, runner, baseline, spec) for f in _patchable(report.findings)]
+    trials, blocker = [], None
+    for finding in sorted(_patchable(report.findings), key=lambda f: -f.severity):  # errors first
+        trials.append(_trial(finding, runner, baseline, spec, blocker))
+        if blocker is None and trials[-1].verdict == "confirmed" and _never_learns(baseline):
+            blocker = trials[-1].code
     bar.done()
     result = Confirmation(dataclasses.replace(report, trials=tuple(t.as_dict(baseline) for t in trials)), baseline, trials,
                           trial_settings, len(runner.val_idx))
@@ -137,13 +155,20 @@ def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ig
     return result
 
 
-def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec) -> Trial:
+def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker: Optional[str] = None) -> Trial:
+    """One candidate's runs and verdict. ``blocker``: a confirmed fix's code for a baseline that never
+    learns; a candidate that keeps that finding cannot learn either, and is not trained."""
     trial = Trial(finding.code, finding.fix.title, finding.location.layer or finding.location.output, finding.fix.patch)
     try:
         config, compile_config = apply_patch(runner.config, runner.compile_config, finding.fix.patch,
                                              [o.name for o in spec.outputs], _ancestry(spec))
     except PatchError as exc:
         trial.verdict, trial.note = "failed", f"patch does not apply: {exc}"
+        return trial
+    if blocker and _static_finding(blocker, config, compile_config, runner):
+        trial.verdict = "not confirmed"
+        trial.note = (f"not trialled: the baseline never learns, and this candidate keeps {blocker}, whose fix is "
+                      "confirmed; run fix again on the fixed model")
         return trial
     seeds = [r.seed for r in baseline.runs if r.complete]
     if not seeds:

@@ -80,6 +80,9 @@ def _summary(runs: Sequence[Run]) -> dict:
 
 #: A run takes at least this many optimizer steps: small datasets are repeated within an epoch.
 MIN_STEPS = 100
+#: Optimizer steps per call into the backend: a trial's models are small heads, where Python's
+#: per-step overhead would otherwise dominate.
+STEPS_PER_EXECUTION = 16
 #: Epochs per run by default (each ends with a held-out score).
 DEFAULT_EPOCHS = 5
 
@@ -336,7 +339,7 @@ def _compile_config(live) -> dict:
     config["metrics"] = _rebuildable_metrics(config.get("metrics"))
     # short runs: XLA compilation would cost TensorFlow more than it saves; JAX without jit is eager
     config["jit_compile"] = keras.backend.backend() == "jax"
-    config["steps_per_execution"] = 1
+    config["steps_per_execution"] = STEPS_PER_EXECUTION
     return config
 
 
