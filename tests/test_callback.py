@@ -71,6 +71,7 @@ def test_history_rules_run_on_the_callbacks_own_log_buffer(keras3, data, tmp_pat
 
 
 def test_pretrained_backbone_batchnorm_drift_is_seen(keras3):
+    keras3.utils.set_random_seed(0)
     layers = keras3.layers
     base = keras3.applications.MobileNet(weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.25, pooling="avg")
     rng = np.random.default_rng(1)
