@@ -14,6 +14,11 @@ from tests.helpers import tiny_fusion
 pytestmark = pytest.mark.live
 
 
+@pytest.fixture(autouse=True)
+def _seeded(keras3):
+    keras3.utils.set_random_seed(0)
+
+
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
