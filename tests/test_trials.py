@@ -170,7 +170,7 @@ def test_broken_candidates_fail_with_a_note_and_the_run_goes_on(seed000):
 
 
 @pytest.mark.slow
-def test_candidates_that_keep_a_confirmed_blocker_are_not_trained(keras, monkeypatch, few_steps):
+def test_candidates_that_keep_a_confirmed_blocker_are_not_trained(keras, monkeypatch):
     """The softmax over one unit makes the baseline's score never move; once its fix is confirmed,
     a candidate that still has it cannot learn either, so it is not trained."""
     keras.utils.set_random_seed(0)
@@ -185,7 +185,7 @@ def test_candidates_that_keep_a_confirmed_blocker_are_not_trained(keras, monkeyp
     assert all(len(set(r.scores)) == 1 for r in result.baseline.runs)
     assert kept.verdict == "not confirmed" and kept.runs == [] and kept.note.startswith("not trialled")
     assert "FD101" in kept.note
-    assert removed.runs and removed.verdict == "confirmed"
+    assert removed.runs and not removed.note.startswith("not trialled")  # trained: it drops the softmax
 
 
 def test_the_input_model_is_not_modified(seed000, keras3):
