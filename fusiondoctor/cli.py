@@ -216,7 +216,7 @@ def _fix(args: argparse.Namespace) -> int:
 
         folder = Path(args.plots)
         folder.mkdir(parents=True, exist_ok=True)
-        for trial in result.trials:
+        for trial in (t for t in result.trials if t.runs):  # a trial not run has no curves to draw
             path = folder / f"trial_{trial.code}.png"
             plots.save_figure(plots.trial_curves(result.baseline, trial), str(path))
             print(f"fusiondoctor: plot written to {path}", file=sys.stderr)
