@@ -82,8 +82,9 @@ def _static_finding(code: str, config: dict, compile_config: dict, runner: Trial
     rule = get_rule(code)
     if not set(rule.needs) <= {"model", "compiled"}:
         return None
-    raw = RawModel({"class_name": type(runner.live).__name__ if type(runner.live).__name__ == "Sequential" else "Functional",
-                    "config": config, "module": "keras"}, compile_config, "3", None, "<candidate>", "live")
+    class_name = "Sequential" if type(runner.live).__name__ == "Sequential" else "Functional"
+    raw = RawModel({"class_name": class_name, "config": config, "module": "keras"}, compile_config, "3", None,
+                   "<candidate>", "live")
     report = diagnose(Subject("<candidate>", model=normalize(raw)), Settings(), [rule])
     return any(f.code == code for f in report.findings)
 
@@ -92,9 +93,9 @@ def _finding_gone(trial: Trial, config: dict, compile_config: dict, runner: Tria
     still_there = _static_finding(trial.code, config, compile_config, runner)
     if still_there is not None:
         return not still_there
-    if get_rule(trial.code).needs == ("history",) and trial.runs and trial.runs[-1].history:
-        report = diagnose(Subject("<candidate>", history=_history(trial.runs[-1].history)), Settings(),
-                          [get_rule(trial.code)])
+    rule = get_rule(trial.code)
+    if rule.needs == ("history",) and trial.runs and trial.runs[-1].history:
+        report = diagnose(Subject("<candidate>", history=_history(trial.runs[-1].history)), Settings(), [rule])
         return not any(f.code == trial.code for f in report.findings)
     return None
 
@@ -151,7 +152,7 @@ def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ig
     result = Confirmation(dataclasses.replace(report, trials=tuple(t.as_dict(baseline) for t in trials)), baseline, trials,
                           trial_settings, len(runner.val_idx))
     if write:
-        result.written = _write_best(result, write, model)
+        result.written = _write_best(result, write)
     return result
 
 
@@ -186,7 +187,7 @@ def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker
         trial.note = "stopped by --budget"
     elif len(trial.runs) < len(seeds) and not any(r.error for r in trial.runs):
         trial.note = f"stopped after {len(trial.runs)} seeds: the verdict could no longer change"
-    trial.verdict, trial.gain, trial.spread = verdict(baseline.runs, trial.runs, runner.settings.min_delta)
+    trial.verdict, trial.gain, trial.spread = verdict(baseline.runs, trial.runs, min_delta)
     if trial.verdict == "failed" and trial.runs and trial.runs[-1].error:
         trial.note = trial.runs[-1].error
     if stopped_by_budget and trial.verdict in ("confirmed", "worse") and not settled(baseline.runs, complete, min_delta,
@@ -207,12 +208,11 @@ def _refuse_overwrite(path: str, source: Any) -> None:
         raise FusionDoctorError(f"--write {path} would overwrite the input model; choose another path")
 
 
-def _write_best(result: Confirmation, path: str, source: Any) -> Optional[str]:
+def _write_best(result: Confirmation, path: str) -> Optional[str]:
     best = result.best()
     if best is None or best.model is None:
         return None
-    _refuse_overwrite(path, source)
-    target = Path(path)
+    target = Path(path)  # confirm() refused the input's own path before any work
     target.parent.mkdir(parents=True, exist_ok=True)
     best.model.save(str(target))
     return str(target)

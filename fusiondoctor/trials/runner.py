@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import itertools
 import math
 import statistics
 import sys
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -203,7 +202,7 @@ class TrialRunner:
             head = next(iter(heads(load_model_spec(model))), None)
         except Exception:  # a candidate the normalizer cannot read is scored like the baseline
             head = None
-        return self.task if head is None else dataclasses.replace(self.task, logits=task_of(head).logits)
+        return self.task if head is None else replace(self.task, logits=task_of(head).logits)
 
     # ---- frozen front ----------------------------------------------------------------------
 
