@@ -8,6 +8,7 @@ TensorFlow, Keras or matplotlib.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -271,8 +272,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point. A process that loaded TensorFlow ends without the interpreter's
+    teardown (about a second of freeing TensorFlow's modules), once its output is flushed."""
+    code = main()
+    if "tensorflow" not in sys.modules:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,6 +33,8 @@ def _frozen(layer) -> bool:
 def tensor_key(tensor) -> str:
     """A name for a symbolic tensor that is the same in every model built from one config."""
     operation, node_index, tensor_index = tensor._keras_history
+    if type(operation).__name__ == "InputLayer":  # its node index grows with every model built on it
+        return f"{operation.name}:input"
     return f"{operation.name}:{node_index}:{tensor_index}"
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -58,6 +59,11 @@ def class_ids(y: np.ndarray, task: Task) -> Optional[np.ndarray]:
             return y.reshape(len(y), -1).argmax(axis=1)
         return y.reshape(len(y)).astype(int)
     return None
+
+
+def score_bounds(task: Task) -> Tuple[float, float]:
+    """The lowest and highest value ``correctness`` can give: [0, 1], or [-inf, 0] for regression."""
+    return (-math.inf, 0.0) if task.kind == "regression" else (0.0, 1.0)
 
 
 def correctness(pred: np.ndarray, y: np.ndarray, task: Task) -> np.ndarray:

@@ -25,6 +25,11 @@ from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
 DEFAULT_BUDGET_SECONDS = 60.0
 #: Never probe fewer samples than this because of the budget.
 MIN_SAMPLES = 64
+#: Samples per call of the trainable tail on cached front features (small inputs: called directly,
+#: as predict() would trace a function and build an input pipeline for each new tail).
+TAIL_BATCH_SIZE = 64
+#: Input statistics (range, mean, integer share) read about this many values per input.
+STAT_VALUES = 1 << 20
 
 
 def _once(method):
@@ -105,6 +110,18 @@ def _live_input_names(model, spec: ModelSpec, data: ProbeData) -> List[str]:
     return names if names and set(names) == set(data.inputs) else input_names(spec)
 
 
+def _call(model, arrays: List[np.ndarray], batch_size: int) -> List[np.ndarray]:
+    """The model's outputs on ``arrays`` in inference mode, calling it on one batch after another."""
+    import keras
+
+    parts = []
+    for start in range(0, len(arrays[0]), batch_size):
+        batch = [np.asarray(a[start: start + batch_size]) for a in arrays]
+        out = model(batch if len(batch) > 1 else batch[0], training=False)
+        parts.append([keras.ops.convert_to_numpy(o) for o in (out if isinstance(out, (list, tuple)) else [out])])
+    return [np.concatenate(column) for column in zip(*parts)]
+
+
 class Front:
     """The frozen front of the live model and its features on the probe data."""
 
@@ -151,15 +168,19 @@ class Front:
             return features
         one = [a[:1] for a in inputs]
         one[position] = replace(inputs[position], mode, order)[:1]
-        out = self.front_model.predict(one if len(one) > 1 else one[0], verbose=0)
-        out = out if isinstance(out, (list, tuple)) else [out]
+        raw = {i for i in affected if self.tensors[i] is self.model.inputs[position]}  # the input itself
+        out = {}
+        if set(affected) - raw:  # features computed from the input: the front runs once, on one sample
+            predicted = self.front_model.predict(one if len(one) > 1 else one[0], verbose=0)
+            out = dict(enumerate(predicted if isinstance(predicted, (list, tuple)) else [predicted]))
         for i in affected:
-            features[i] = np.broadcast_to(np.asarray(out[i]), features[i].shape)
+            value = one[position] if i in raw else out[i]
+            features[i] = np.broadcast_to(np.asarray(value), features[i].shape)
         return features
 
 
 class Probes:
-    def __init__(self, model, spec: ModelSpec, data: ProbeData, batch_size: int = 64,
+    def __init__(self, model, spec: ModelSpec, data: ProbeData, batch_size: int = activations.BATCH_SIZE,
                  budget_seconds: Optional[float] = DEFAULT_BUDGET_SECONDS):
         self.model = model
         self.spec = spec
@@ -226,7 +247,7 @@ class Probes:
         runs through a tail model built on the front."""
         position = {id(t): i for i, t in enumerate(self.front.tensors)}
         rest = [t for t in outputs if id(t) not in position]
-        computed = iter(self._predict(self.front.tail(rest), features) if rest else [])
+        computed = iter(_call(self.front.tail(rest), features, TAIL_BATCH_SIZE) if rest else [])
         return [features[position[id(t)]] if id(t) in position else next(computed) for t in outputs]
 
     @functools.cached_property
@@ -327,7 +348,8 @@ class Probes:
             values = np.asarray(array)[:MIN_SAMPLES]  # ranges are clear from a few samples
             if not np.issubdtype(values.dtype, np.number) or values.size == 0:
                 continue
-            flat = values.astype("float64").ravel()
+            flat = values.ravel()
+            flat = flat[:: max(1, flat.size // STAT_VALUES)].astype("float64")  # evenly spread, at most ~2x STAT_VALUES
             finite = flat[np.isfinite(flat)]
             if finite.size == 0:
                 continue

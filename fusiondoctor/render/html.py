@@ -66,13 +66,14 @@ def _trials(report: Report) -> str:
                     f"<td>{_num(t.get('metric_gain'))}</td><td>{_num(t.get('spread'), signed=False)}</td>"
                     f"<td>{escape(str(t.get('finding_gone')))}</td></tr>")
     head = "<tr><th>code</th><th>verdict</th><th>fix</th><th>baseline</th><th>candidate</th><th>gain</th><th>spread</th><th>finding gone</th></tr>"
-    return f"<h2>Fix trials</h2><p class='muted'>Held-out score, mean ± standard deviation over seeds; a fix is confirmed only when its gain exceeds the seed-to-seed spread.</p><table>{head}{''.join(rows)}</table>"
+    return f"<h2>Fix trials</h2><p class='muted'>Best held-out score of each run, mean ± standard deviation over seeds; a fix is confirmed only when its gain exceeds the seed-to-seed spread; ≥ marks a mean that counts a run stopped, once the verdict could no longer change, at its best score so far.</p><table>{head}{''.join(rows)}</table>"
 
 
 def _ms(side: dict) -> str:
     if side.get("mean") is None:
         return "n/a"
-    return f"{side['mean']:.3f}" + (f" ± {side['std']:.3f}" if side.get("std") is not None else "")
+    bound = "≥ " if side.get("lower_bound") else ""
+    return bound + f"{side['mean']:.3f}" + (f" ± {side['std']:.3f}" if side.get("std") is not None else "")
 
 
 def _num(value, signed: bool = True) -> str:

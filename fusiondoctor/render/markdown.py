@@ -42,7 +42,8 @@ def render(report: Report, **_options) -> str:
         lines += ["## Fix trials", "", "| code | verdict | baseline | candidate | gain | spread | finding gone |",
                   "|---|---|---|---|---|---|---|"]
         for t in report.trials:
-            lines.append(f"| {t['code']} | **{t['verdict']}** | {t['baseline'].get('mean')} | {t['candidate'].get('mean')} | "
+            bound = "≥" if t["candidate"].get("lower_bound") else ""
+            lines.append(f"| {t['code']} | **{t['verdict']}** | {t['baseline'].get('mean')} | {bound}{t['candidate'].get('mean')} | "
                          f"{t.get('metric_gain')} | {t.get('spread')} | {t.get('finding_gone')} |")
         lines.append("")
     if report.unexamined:

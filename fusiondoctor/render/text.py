@@ -73,14 +73,18 @@ def _mean_std(side: dict) -> str:
     if side.get("mean") is None:
         return "n/a"
     std = side.get("std")
-    return f"{side['mean']:.3f}" + (f"±{std:.3f}" if std is not None else "")
+    return ("≥" if side.get("lower_bound") else "") + f"{side['mean']:.3f}" + (f"±{std:.3f}" if std is not None else "")
 
 
 def trial_lines(trials) -> List[str]:
     """The table of fix trials: verdict, baseline and candidate scores, gain against the spread."""
-    lines = ["Fix trials (held-out score, mean±std over seeds):"]
+    lines = ["Fix trials (best held-out score of each run, mean±std over seeds):"]
+    ended = trials[0]["baseline"].get("ended") if trials else None
+    if ended:
+        lines.append(f"  baseline runs ended early: {ended}")
     for t in trials:
         gain = f"{t['metric_gain']:+.3f}" if t.get("metric_gain") is not None else "n/a"
+        gain = ("≥" if t["candidate"].get("lower_bound") and gain != "n/a" else "") + gain
         spread = f"{t['spread']:.3f}" if t.get("spread") is not None else "n/a"
         gone = {True: "finding gone", False: "finding remains", None: ""}[t.get("finding_gone")]
         lines.append(f"  {t['code']} {t['verdict'].upper():13} {_mean_std(t['baseline'])} -> {_mean_std(t['candidate'])}"

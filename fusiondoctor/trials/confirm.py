@@ -17,13 +17,13 @@ from ..model.files import RawModel
 from ..model.graph import heads, merges
 from ..model.normalize import normalize
 from ..probes.data import make_probe_data
-from ..probes.labels import task_of, with_labels
+from ..probes.labels import score_bounds, task_of, with_labels
 from ..probes.probes import Probes
 from ..registry import get as get_rule
 from ..subject import load_model_spec
 from ..types import Finding, Report
 from .patches import PatchError, apply_patch
-from .runner import Progress, Trial, TrialRunner, TrialSettings, _compile_config, settled, verdict
+from .runner import Progress, Trial, TrialRunner, TrialSettings, _compile_config, endings, settled, verdict
 
 #: Samples trials train and validate on by default (probing uses its own, smaller sample).
 DEFAULT_TRIAL_SAMPLES = 4096
@@ -101,9 +101,10 @@ def _finding_gone(trial: Trial, config: dict, compile_config: dict, runner: Tria
 
 
 def _never_learns(baseline: Trial) -> bool:
-    """The baseline's held-out score never moves, on any seed: the model as it is cannot learn."""
+    """On every seed the baseline's output is constant, or its held-out score never moved: the
+    model as it is cannot learn."""
     runs = [r for r in baseline.runs if r.complete]
-    return bool(runs) and all(len(set(r.scores)) == 1 for r in runs)
+    return bool(runs) and all(r.ended == "constant" or (len(r.scores) > 1 and len(set(r.scores)) == 1) for r in runs)
 
 
 def _history(values: dict):
@@ -178,20 +179,27 @@ def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker
         else:
             trial.verdict, trial.note = "failed", "the baseline did not train"
         return trial
-    min_delta = runner.settings.min_delta
-    trial.runs, trial.model = runner.runs(config, compile_config, seeds, finding.code,
-                                          stop=lambda runs: settled(baseline.runs, runs, min_delta, len(seeds)))
+    min_delta, bounds = runner.settings.min_delta, score_bounds(runner.task)
+
+    def settle(runs, current):
+        return settled(baseline.runs, runs, min_delta, len(seeds), current, bounds)
+
+    # a history rule's finding is looked for in the candidate's history: its runs train every epoch
+    trial.runs, trial.model = runner.runs(config, compile_config, seeds, finding.code, settle,
+                                          early="history" not in get_rule(finding.code).needs)
     complete = [r for r in trial.runs if r.complete]
     stopped_by_budget = len(complete) < len(seeds) and runner.over_budget()
     if stopped_by_budget:
         trial.note = "stopped by --budget"
     elif len(trial.runs) < len(seeds) and not any(r.error for r in trial.runs):
         trial.note = f"stopped after {len(trial.runs)} seeds: the verdict could no longer change"
+    if not stopped_by_budget and endings(trial.runs):
+        trial.note = "; ".join(filter(None, [trial.note, "ended early: " + endings(trial.runs)]))
     trial.verdict, trial.gain, trial.spread = verdict(baseline.runs, trial.runs, min_delta)
     if trial.verdict == "failed" and trial.runs and trial.runs[-1].error:
         trial.note = trial.runs[-1].error
     if stopped_by_budget and trial.verdict in ("confirmed", "worse") and not settled(baseline.runs, complete, min_delta,
-                                                                                      len(seeds)):
+                                                                                      len(seeds), bounds=bounds):
         trial.verdict = "not confirmed"  # the seeds left out could still change it
         trial.note = f"stopped by --budget after {len(complete)} of {len(seeds)} seeds: too few to decide"
     if trial.verdict != "failed":

@@ -14,10 +14,19 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..probes.labels import Task, class_ids, correctness, task_of
+from ..probes.labels import Task, class_ids, correctness, score_bounds, task_of
 from ..types import Finding
 from ..probes import frontier
+from ..probes.activations import BATCH_SIZE
 from .patches import PatchError, apply_patch
+
+
+#: Why a run may end before its last epoch with its score known (``Run.ended``).
+ENDINGS = {
+    "ceiling": "reached the best possible score",
+    "constant": "softmax over one unit: its output is 1.0 whatever the weights",
+    "settled": "the verdict could no longer change",
+}
 
 
 @dataclass
@@ -30,15 +39,19 @@ class Run:
     seconds: float = 0.0
     error: Optional[str] = None
     cut: bool = False  # the budget stopped it before its last epoch
+    ended: str = ""  # a key of ENDINGS: it stopped early because more epochs could not change what counts
 
     @property
     def complete(self) -> bool:
-        """Trained every epoch without an error: only complete runs count towards a verdict."""
+        """Trained every epoch it needed without an error: only complete runs count towards a verdict."""
         return bool(self.scores) and not self.error and not self.cut
 
     @property
     def final(self) -> float:
-        return self.scores[-1] if self.scores else math.nan
+        """The run's score: its best held-out score over the epochs it trained (the checkpoint a
+        user keeps, and how KerasTuner ranks trials), so later epochs can only raise it."""
+        finite = [s for s in self.scores if math.isfinite(s)]
+        return max(finite) if finite else math.nan
 
 
 @dataclass
@@ -74,7 +87,22 @@ def _summary(runs: Sequence[Run]) -> dict:
     finals = [r.final for r in runs if r.complete]
     return {"mean": _clean(statistics.fmean(finals)) if finals else None,
             "std": _clean(statistics.stdev(finals)) if len(finals) > 1 else None,
-            "seeds": len(finals), "curves": [[round(s, 4) for s in r.scores] for r in runs if r.scores]}
+            "seeds": len(finals), "curves": [[round(s, 4) for s in r.scores] for r in runs if r.scores],
+            "ended": endings(runs) or None,
+            # a run ended once the verdict was settled counts with its best score so far: the mean is at least this
+            "lower_bound": any(r.ended == "settled" for r in runs if r.complete)}
+
+
+def endings(runs: Sequence[Run]) -> str:
+    """The runs that ended early, and why: "seed 0 after epoch 3 (reached the best possible score)";
+    runs that ended alike are named together ("seeds 0, 1, 2 untrained (...)")."""
+    groups: Dict[Tuple[str, str], List[int]] = {}
+    for r in runs:
+        if r.ended:
+            when = "untrained" if r.ended == "constant" else f"after epoch {len(r.scores)}"
+            groups.setdefault((when, r.ended), []).append(r.seed)
+    return ", ".join(f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} {when} ({ENDINGS[ended]})"
+                     for (when, ended), seeds in groups.items())
 
 
 #: A run takes at least this many optimizer steps: small datasets are repeated within an epoch.
@@ -222,7 +250,7 @@ class TrialRunner:
         if missing:
             self.progress.show("computing the frozen backbone's features once...")
             feats = keras.Model(model.inputs, missing).predict(self.inputs if len(self.inputs) > 1 else self.inputs[0],
-                                                               batch_size=self.settings.batch_size, verbose=0)
+                                                               batch_size=BATCH_SIZE, verbose=0)
             for tensor, value in zip(missing, feats if isinstance(feats, (list, tuple)) else [feats]):
                 self._features[frontier.tensor_key(tensor)] = np.asarray(value)
         tail = keras.Model(tensors, model.outputs)
@@ -230,14 +258,35 @@ class TrialRunner:
 
     # ---- one run ---------------------------------------------------------------------------
 
+    def _untrained(self, trainee, x_val, y_val, task: Task, seeds: Sequence[int], label: str) -> List[Run]:
+        """Runs of a model whose output no training can change: its held-out score, measured once as
+        it starts, is every seed's."""
+        score = _holdout_score(trainee, x_val, y_val, task)
+        self.progress.show(f"{label}: score {score:.3f} on every seed, untrained ({ENDINGS['constant']})")
+        return [Run(seed, scores=[score], ended="constant") for seed in seeds]
+
+    def _fit(self, trainee, x_train, y_train, callback, run: Run) -> None:
+        with _scope(self.distribution):
+            history = trainee.fit(x_train if len(x_train) > 1 else x_train[0], y_train,
+                                  epochs=self.settings.epochs, batch_size=self.settings.batch_size,
+                                  verbose=0, shuffle=True, callbacks=[callback])
+        run.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        run.cut = len(run.scores) < self.settings.epochs and not run.ended
+        run.history["val_score"] = list(run.scores)
+
     def over_budget(self) -> bool:
         budget = self.settings.budget
         return budget is not None and time.monotonic() - self.started > budget
 
     def runs(self, config: dict, compile_config: dict, seeds: Sequence[int], label: str,
-             stop: Callable[[List[Run]], bool] = lambda runs: False) -> Tuple[List[Run], Any]:
+             settle: Optional[Callable[[List[Run], Optional[Run]], bool]] = None,
+             early: bool = True) -> Tuple[List[Run], Any]:
         """Train one model config once per seed. The model is built and compiled once; each seed
-        re-initializes the trainable layers and the optimizer, so no graph is traced twice."""
+        re-initializes the trainable layers and the optimizer, so no graph is traced twice.
+
+        With ``early``, a run ends before its last epoch once more epochs cannot change its score
+        (it reached the best possible score, or its output is constant); ``settle(done, current)`` ends a
+        run, and the seeds after it, once nothing they could score changes the trial's verdict."""
         runs: List[Run] = []
         try:
             model = self.build(config, compile_config, seeds[0])
@@ -253,8 +302,12 @@ class TrialRunner:
         y_train, y_val = self.y[train], self.y[self.val_idx]
         snapshot = _optimizer_state(trainee)
         task = self.task_for(model)
+        if early and _softmax_over_one_unit(trainee):
+            if self.over_budget():
+                return [], model
+            return self._untrained(trainee, x_val, y_val, task, seeds, label), model
         for seed in seeds:
-            if self.over_budget() or stop(runs):
+            if self.over_budget() or (settle is not None and settle(runs, None)):
                 break
             run = Run(seed)
             start = time.monotonic()
@@ -265,19 +318,13 @@ class TrialRunner:
                 import keras
 
                 keras.utils.set_random_seed(seed)
-                callback = _HoldoutScore(self, x_val, y_val, run, label, task)
-                with _scope(self.distribution):
-                    history = trainee.fit(x_train if len(x_train) > 1 else x_train[0], y_train,
-                                          epochs=self.settings.epochs, batch_size=self.settings.batch_size,
-                                          verbose=0, shuffle=True, callbacks=[callback])
-                run.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-                run.cut = len(run.scores) < self.settings.epochs
-                run.history["val_score"] = list(run.scores)
+                ends = _Ends(early, score_bounds(task)[1], (lambda current: settle(runs, current)) if settle else None)
+                self._fit(trainee, x_train, y_train, _HoldoutScore(self, x_val, y_val, run, label, task, ends), run)
             except Exception as exc:
                 run.error = _describe(exc)
             run.seconds = time.monotonic() - start
             runs.append(run)
-            if run.error or run.cut:
+            if run.error or run.cut or run.ended == "settled":  # settled: the seeds after it cannot change it either
                 break
         return runs, model
 
@@ -396,20 +443,57 @@ def _scope(distribution) -> _Scope:
     return _Scope(distribution)
 
 
-def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str, task: Task):
+class _Ends:
+    """Decides, after an epoch, whether a run may end early (a key of ENDINGS, or "")."""
+
+    def __init__(self, enabled: bool, ceiling: float, settle: Optional[Callable[[Run], bool]]):
+        self.enabled = enabled
+        self.ceiling = ceiling
+        self.settle = settle
+
+    def after_epoch(self, run: Run) -> str:
+        if not self.enabled:
+            return ""
+        if run.scores[-1] >= self.ceiling:  # the run's score is its best epoch's: nothing can beat this one
+            return "ceiling"
+        if self.settle is not None and self.settle(run):
+            return "settled"
+        return ""
+
+
+def _softmax_over_one_unit(model) -> bool:
+    """True when the model's only output is a softmax over an axis of one unit: always exactly 1.0."""
+    if len(model.outputs) != 1 or model.outputs[0].shape[-1] != 1:
+        return False
+    layer = model.outputs[0]._keras_history[0]
+    activation = getattr(layer, "activation", None)
+    if type(layer).__name__ == "Softmax":
+        return getattr(layer, "axis", -1) in (-1, len(model.outputs[0].shape) - 1)
+    return getattr(activation, "__name__", "") == "softmax"
+
+
+def _holdout_score(model, x_val, y_val, task: Task) -> float:
+    import keras
+
+    pred = model(list(x_val) if len(x_val) > 1 else x_val[0], training=False)
+    pred = pred[0] if isinstance(pred, (list, tuple)) else pred
+    return float(correctness(np.asarray(keras.ops.convert_to_numpy(pred)), y_val, task).mean())
+
+
+def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str, task: Task, ends: _Ends):
     import keras
 
     class HoldoutScore(keras.callbacks.Callback):
-        """After each epoch: the score on the held-out part, and the wall-time budget."""
+        """After each epoch: the score on the held-out part, an early end, and the wall-time budget."""
 
         def on_epoch_end(self, epoch, logs=None):
-            pred = self.model(list(x_val) if len(x_val) > 1 else x_val[0], training=False)
-            pred = pred[0] if isinstance(pred, (list, tuple)) else pred
-            pred = keras.ops.convert_to_numpy(pred)
-            run.scores.append(float(correctness(np.asarray(pred), y_val, task).mean()))
+            run.scores.append(_holdout_score(self.model, x_val, y_val, task))
+            if epoch + 1 < runner.settings.epochs:
+                run.ended = ends.after_epoch(run)
+            ending = f" ({ENDINGS[run.ended]}: the run ends here)" if run.ended else ""
             runner.progress.show(f"{label} seed {run.seed}: epoch {epoch + 1}/{runner.settings.epochs} "
-                                 f"score {run.scores[-1]:.3f}")
-            if runner.over_budget():
+                                 f"score {run.scores[-1]:.3f}{ending}")
+            if run.ended or runner.over_budget():
                 self.model.stop_training = True
 
     return HoldoutScore()
@@ -432,26 +516,32 @@ def verdict(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float)
     return "not confirmed", gain, spread
 
 
-#: Scores tried per remaining seed when deciding whether a trial may stop early.
+#: Scores tried per unfinished run when deciding whether a trial may stop early.
 _SETTLE_GRID = 41
 
 
-def settled(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float, total: int) -> bool:
-    """True when no scores the remaining seeds could reach change the verdict the runs done give.
+def settled(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float, total: int,
+            current: Optional[Run] = None, bounds: Optional[Tuple[float, float]] = (0.0, 1.0)) -> bool:
+    """True when no scores the unfinished runs could reach change the verdict.
 
-    The remaining seeds' scores are tried on a grid over [0, 1] (every combination, for up to two
-    remaining seeds; with more, the trial runs on): the spread moves with them, so the extremes
-    alone do not bound the verdict."""
+    Unfinished: the seeds not run yet, anywhere in ``bounds``, and the ``current`` run, anywhere from
+    its best score so far up (a run's score is its best epoch's). They are tried on a grid (every
+    combination, for up to two unfinished runs; with more, the trial runs on): the spread moves with
+    them, so the extremes alone do not bound the verdict. At least one candidate run always finishes."""
     done = [r for r in candidate if r.complete]
-    remaining = total - len(done)
-    if remaining <= 0:
+    ranges = [bounds] * (total - len(done) - (current is not None))
+    if current is not None:
+        ranges.append((max(bounds[0], current.final), bounds[1]) if bounds else None)
+    if not ranges:
         return True
-    if len(done) < 2 or remaining > 2:
+    if not done or len(ranges) > 2 or not all(r and all(map(math.isfinite, r)) for r in ranges):
         return False
-    now = verdict(baseline, done, min_delta)[0]
-    grid = [i / (_SETTLE_GRID - 1) for i in range(_SETTLE_GRID)]
-    for fills in itertools.product(grid, repeat=remaining):
-        padded = list(done) + [Run(-1, scores=[fill]) for fill in fills]
-        if verdict(baseline, padded, min_delta)[0] != now:
+    grids = [np.linspace(low, high, _SETTLE_GRID) for low, high in ranges]
+    # the verdict the runs give if they stop now (the current one at its score so far) must be among them
+    verdicts = {verdict(baseline, list(done) + ([current] if current is not None else []), min_delta)[0]}
+    for fills in itertools.product(*grids):
+        padded = list(done) + [Run(-1, scores=[float(fill)]) for fill in fills]
+        verdicts.add(verdict(baseline, padded, min_delta)[0])
+        if len(verdicts) > 1:
             return False
     return True
