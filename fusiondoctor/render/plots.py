@@ -179,11 +179,17 @@ def trial_curves(baseline, trial):
     """Held-out score per epoch: baseline runs against the candidate's, one line per seed."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.8, 3.2))
+    last = max([len(r.scores) for r in baseline.runs + trial.runs] + [1])
     for runs, color, label in ((baseline.runs, "#7f8c8d", "baseline"), (trial.runs, "#1e8449", trial.code + " fix")):
         for index, run in enumerate(runs):
-            if run.scores:
+            name = label if index == 0 else None
+            if run.ended == "constant":  # scored untrained: no epoch could move it
+                ax.axhline(run.scores[0], color=color, linestyle="--", alpha=0.8,
+                           label=f"{label} (untrained: output constant)" if index == 0 else None)
+            elif run.scores:
                 ax.plot(range(1, len(run.scores) + 1), run.scores, color=color, alpha=0.8, marker="o", markersize=3,
-                        label=label if index == 0 else None)
+                        label=name)
+    ax.set_xticks(range(1, last + 1))
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("epoch")
     ax.set_ylabel("held-out score")
