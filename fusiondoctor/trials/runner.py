@@ -296,16 +296,15 @@ class TrialRunner:
                 trainee.compile_from_config(copy.deepcopy(compile_config))
         except Exception as exc:  # a candidate that does not build is a verdict, not a crash
             return [Run(seeds[0], error=_describe(exc))], None
-        train = np.tile(self.train_idx, self.repeats)
-        x_train = [a[train] for a in data]
-        x_val = [a[self.val_idx] for a in data]
-        y_train, y_val = self.y[train], self.y[self.val_idx]
-        snapshot = _optimizer_state(trainee)
+        x_val, y_val = [a[self.val_idx] for a in data], self.y[self.val_idx]
         task = self.task_for(model)
         if early and _softmax_over_one_unit(trainee):
             if self.over_budget():
                 return [], model
             return self._untrained(trainee, x_val, y_val, task, seeds, label), model
+        train = np.tile(self.train_idx, self.repeats)
+        x_train, y_train = [a[train] for a in data], self.y[train]
+        snapshot = _optimizer_state(trainee)
         for seed in seeds:
             if self.over_budget() or (settle is not None and settle(runs, None)):
                 break
