@@ -1,5 +1,10 @@
 """fusiondoctor: find out why a Keras (fusion) model fails to train, with evidence and a fix.
 
+Data flows one way: a model file or keras.Model becomes a ``ModelSpec`` (``model/``), a history a
+``HistorySpec`` (``history/``), data a frozen record of ``measurements`` (``probes/``, taken for the
+selected rules only); the engine runs the rules (``rules/``) on that subject into a ``Report``;
+renderers (``render/``) turn it into text. Fix trials (``trials/``) apply a finding's patch and retrain.
+
 Importing this package loads no TensorFlow, Keras or matplotlib, and only the small type modules:
 the rest loads on first use, so the pytest plugin costs nothing in unrelated test suites.
 """

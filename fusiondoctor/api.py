@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from .config import Settings, load_settings
+from .config import Settings, resolve
 from .engine import diagnose
-from .subject import make_subject
+from .subject import make_subject, needed_measurements
 from .types import Report
 
 
@@ -34,10 +34,7 @@ def check(
     Settings come from ``settings`` or the nearest ``[tool.fusiondoctor]`` table; the keyword
     arguments override them the way the command-line flags do.
     """
-    base = settings if settings is not None else load_settings()
-    active = base.with_overrides(
-        tuple(select) if select is not None else None, tuple(extend_select), tuple(ignore), fail_on
-    ).validate()
+    active = resolve(settings, select=select, extend_select=extend_select, ignore=ignore, fail_on=fail_on)
     subject = make_subject(model, name, history=history, limits=active.limits, data=data, unsafe=unsafe,
-                           max_samples=max_samples)
+                           max_samples=max_samples, measures=needed_measurements(active.rules()))
     return diagnose(subject, active)

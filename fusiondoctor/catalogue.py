@@ -10,8 +10,12 @@ from . import registry
 from .registry import INPUTS, Rule
 
 
+#: How the catalogue names an input: the data rules read measurements taken on data (--data).
+_SHOWN = {"measurements": "data"}
+
+
 def _needs(rule: Rule) -> str:
-    return ", ".join(rule.needs) or "-"
+    return ", ".join(_SHOWN.get(n, n) for n in rule.needs) or "-"
 
 
 def option_rows(rule: Rule) -> List[tuple]:

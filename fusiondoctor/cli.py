@@ -1,8 +1,10 @@
-"""The command line: `fusiondoctor check | rules | explain`.
+"""The command line: `fusiondoctor check | fix | demo | rules | explain`.
 
 Reports go to stdout, logs and errors to stderr. Exit codes: 0 nothing at or above --fail-on,
-1 findings, 2 usage error, unreadable input or a crashed rule. Importing this module loads no
-TensorFlow, Keras or matplotlib.
+1 findings, 2 usage error, unreadable input or an incomplete diagnosis (a crashed rule, a failed
+measurement); `fix` exits 0 when a fix is confirmed or nothing can be trialled, 1 otherwise.
+Importing this module loads no TensorFlow, Keras or matplotlib; `check` without --data loads none
+of them either.
 """
 
 from __future__ import annotations
@@ -15,20 +17,14 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from . import __version__, catalogue
-from .config import load_settings
+from .config import resolve
 from .engine import diagnose
 from .errors import FusionDoctorError, InputError
 from .render import RENDERERS, SUFFIXES, render
-from .subject import make_subject
+from .subject import make_subject, needed_measurements
 from .types import Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def _selectors(text: Optional[str]) -> Optional[tuple]:
-    if text is None:
-        return None
-    return tuple(s.strip() for s in text.split(",") if s.strip())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,10 +118,11 @@ def _subjects(args: argparse.Namespace) -> List[tuple]:
 def _check(args: argparse.Namespace) -> int:
     pairs = _subjects(args)
     start = pairs[0][0] or pairs[0][1]
-    settings = load_settings(args.config, start=start).with_overrides(
-        _selectors(args.select), _selectors(args.extend_select) or (), _selectors(args.ignore) or (), args.fail_on,
-        {"max_file_mb": args.max_file_mb, "max_layers": args.max_layers, "max_depth": args.max_depth},
-    ).validate()
+    settings = resolve(config=args.config, start=start, select=args.select, extend_select=args.extend_select or (),
+                       ignore=args.ignore or (), fail_on=args.fail_on,
+                       limits={"max_file_mb": args.max_file_mb, "max_layers": args.max_layers,
+                               "max_depth": args.max_depth})
+    measures = needed_measurements(settings.rules())
     report = Report()
     unreadable = 0
     fmt = _report_format(args)
@@ -133,7 +130,7 @@ def _check(args: argparse.Namespace) -> int:
     for model_path, history_path in pairs:
         try:
             subject = make_subject(model_path, history=history_path, limits=settings.limits, data=args.data,
-                                   unsafe=args.unsafe_load, max_samples=args.max_samples)
+                                   unsafe=args.unsafe_load, max_samples=args.max_samples, measures=measures)
         except InputError as exc:
             _err(str(exc))
             unreadable += 1
@@ -200,7 +197,7 @@ def _write(text: str, output: Optional[str]) -> None:
 def _fix(args: argparse.Namespace) -> int:
     from .trials.confirm import DEFAULT_TRIAL_SAMPLES, confirm  # lazy: loads numpy, and Keras when it runs
 
-    result = confirm(args.path, args.data, select=_selectors(args.select), ignore=_selectors(args.ignore) or (),
+    result = confirm(args.path, args.data, select=args.select, ignore=args.ignore or (),
                      epochs=args.epochs, seeds=args.seeds, budget=args.budget, keep_weights=args.keep_weights,
                      max_samples=args.max_samples or DEFAULT_TRIAL_SAMPLES, unsafe=args.unsafe_load,
                      progress=not args.quiet, write=args.write)

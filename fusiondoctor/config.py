@@ -1,4 +1,5 @@
-"""Settings: defaults, then ``[tool.fusiondoctor]`` in pyproject.toml, then command-line flags."""
+"""Settings: defaults, then ``[tool.fusiondoctor]`` in pyproject.toml, then what the front end was
+given (command-line flags, keyword arguments, a pytest marker). Every front end calls ``resolve``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Iterable, Mapping, Optional, Tuple, Union
 
 from . import registry
 from .errors import ConfigError
@@ -103,12 +104,29 @@ def parse_severity(text: str) -> Severity:
         raise ConfigError(str(exc)) from None
 
 
-def _as_tuple(value: Any, key: str) -> Tuple[str, ...]:
+Selectors = Union[None, str, Iterable[str]]
+
+
+def selectors(value: Selectors, what: str = "selectors") -> Optional[Tuple[str, ...]]:
+    """Rule selectors from a comma-separated string or a list of strings; None stays None."""
+    if value is None:
+        return None
     if isinstance(value, str):
-        return (value,)
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ConfigError(f"[tool.fusiondoctor] {key} must be a list of rule selectors")
+        return tuple(s.strip() for s in value.split(",") if s.strip())
+    if isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
+        return tuple(s.strip() for v in value for s in v.split(",") if s.strip())
+    raise ConfigError(f"{what} must be a list of rule selectors (codes, prefixes or names), not {value!r}")
+
+
+def resolve(settings: Optional[Settings] = None, *, select: Selectors = None, extend_select: Selectors = (),
+            ignore: Selectors = (), fail_on: Optional[str] = None, limits: Optional[Mapping[str, Any]] = None,
+            config: Optional[os.PathLike] = None, start: Optional[os.PathLike] = None) -> Settings:
+    """The settings a front end runs with: ``settings`` (or the nearest ``[tool.fusiondoctor]``, or
+    the file ``config``), overridden the way command-line flags override (``select`` replaces,
+    ``extend_select`` and ``ignore`` add), validated. Selectors may be lists or comma-separated."""
+    base = settings if settings is not None else load_settings(config, start)
+    return base.with_overrides(selectors(select, "select"), selectors(extend_select, "extend-select") or (),
+                               selectors(ignore, "ignore") or (), fail_on, limits).validate()
 
 
 def settings_from_table(table: Mapping[str, Any], source: Optional[str] = None) -> Settings:
@@ -123,15 +141,19 @@ def settings_from_table(table: Mapping[str, Any], source: Optional[str] = None) 
     if not isinstance(rules, Mapping) or not all(isinstance(v, Mapping) for v in rules.values()):
         raise ConfigError("[tool.fusiondoctor.rules.<rule-name>] tables must hold option = value pairs")
     settings = Settings(
-        select=_as_tuple(table["select"], "select") if "select" in table else None,
-        extend_select=_as_tuple(table.get("extend-select", ()), "extend-select"),
-        ignore=_as_tuple(table.get("ignore", ()), "ignore"),
+        select=_table_selectors(table, "select") if "select" in table else None,
+        extend_select=_table_selectors(table, "extend-select") or (),
+        ignore=_table_selectors(table, "ignore") or (),
         fail_on=parse_severity(table["fail-on"]) if "fail-on" in table else DEFAULT_FAIL_ON,
         rule_options={str(k): dict(v) for k, v in rules.items()},
         source=source,
         limits=parse_limits(limits),
     )
     return settings
+
+
+def _table_selectors(table: Mapping[str, Any], key: str) -> Optional[Tuple[str, ...]]:
+    return selectors(table.get(key, ()), f"[tool.fusiondoctor] {key}")
 
 
 def find_pyproject(start: Path) -> Optional[Path]:

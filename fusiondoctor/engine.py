@@ -1,4 +1,8 @@
-"""The engine: run the selected rules on a subject and collect a Report. Pure: no I/O, no Keras."""
+"""The engine: run the selected rules on a subject and collect a Report.
+
+Pure: no I/O, no Keras, no measuring. A subject carries only data — a ModelSpec, a HistorySpec and
+the measurements recorded before the engine runs — so a diagnosis can be replayed from a record.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,22 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
 from .config import Settings
+from .history.spec import HistorySpec
+from .measurements import Measurements, MonitorReadings
+from .model.spec import ModelSpec
 from .registry import INPUTS, Rule
-from .types import Finding, NotInspected, Report, RuleError, Skipped, Symptom, Unexamined
+from .types import Finding, NotInspected, Report, RuleError, Skipped, Symptom
 
 
-@dataclass
+@dataclass(frozen=True)
 class Subject:
     """Everything known about one thing under diagnosis; absent inputs are None."""
 
     name: str
-    model: Any = None
-    history: Any = None
-    weights: Any = None
-    probes: Any = None
-    monitor: Any = None
-    extras: Dict[str, Any] = field(default_factory=dict)
+    model: Optional[ModelSpec] = None
+    history: Optional[HistorySpec] = None
+    measurements: Optional[Measurements] = None
+    monitor: Optional[MonitorReadings] = None
 
     def inputs(self) -> Dict[str, Any]:
         compiled = self.model if self.model is not None and getattr(self.model, "compile", None) else None
@@ -30,8 +35,7 @@ class Subject:
             "model": self.model,
             "compiled": compiled,
             "history": self.history,
-            "weights": self.weights,
-            "probes": self.probes,
+            "measurements": self.measurements,
             "monitor": self.monitor,
         }
 
@@ -43,7 +47,13 @@ def _missing(rule: Rule, available: Dict[str, Any]) -> tuple:
     return tuple(dict.fromkeys(missing))
 
 
-def _run_rule(rule: Rule, subject: Subject, available: Dict[str, Any], settings: Settings, out: "_Collector") -> None:
+def _unmeasured(rule: Rule, available: Dict[str, Any]) -> tuple:
+    """Why measurements the rule reads are not in the record (failed, or not taken)."""
+    record = available.get("measurements")
+    return record.missing(rule.measures) if record is not None and rule.measures else ()
+
+
+def _run_rule(rule: Rule, subject: Subject, available: Dict[str, Any], settings: Settings, out: _Collector) -> None:
     kwargs = {n: available[n] for n in rule.needs}
     kwargs.update({n: available[n] for n in rule.optional if available.get(n) is not None})
     if rule.takes_options:
@@ -61,13 +71,14 @@ def _run_rule(rule: Rule, subject: Subject, available: Dict[str, Any], settings:
 class _Collector:
     findings: List[Finding] = field(default_factory=list)
     skipped: List[Skipped] = field(default_factory=list)
-    unexamined: List[Unexamined] = field(default_factory=list)
+    not_inspected: List[NotInspected] = field(default_factory=list)
     errors: List[RuleError] = field(default_factory=list)
     _seen: set = field(default_factory=set)
 
     def add(self, rule: Rule, subject: Subject, item: Any) -> None:
         if isinstance(item, NotInspected):
-            self.unexamined.append(Unexamined(rule.code, item.reason, item.location.with_artifact(subject.name), subject.name))
+            self.not_inspected.append(dataclasses.replace(
+                item, code=rule.code, location=item.location.with_artifact(subject.name), subject=subject.name))
             return
         if not isinstance(item, Symptom):
             raise TypeError(f"rule {rule.code} yielded {type(item).__name__}, expected Symptom or NotInspected")
@@ -90,13 +101,15 @@ def diagnose(subject: Subject, settings: Optional[Settings] = None, rules: Optio
     out = _Collector()
     for rule in active:
         missing = _missing(rule, available)
-        if missing:
-            out.skipped.append(Skipped(rule.code, rule.name, missing, subject.name))
+        unmeasured = () if missing else _unmeasured(rule, available)
+        if missing or unmeasured:
+            out.skipped.append(Skipped(rule.code, rule.name, missing or ("measurements",), subject.name, unmeasured))
             continue
         _run_rule(rule, subject, available, settings, out)
     findings = sorted(link(out.findings, {r.code: r for r in active}),
                       key=lambda f: (-f.severity, f.code, f.location.layer or "", f.location.epoch or 0))
-    return Report((subject.name,), tuple(findings), tuple(out.skipped), tuple(out.unexamined), tuple(out.errors))
+    return Report((subject.name,), tuple(findings), tuple(out.skipped), tuple(out.not_inspected), tuple(out.errors),
+                  inputs=(subject,))
 
 
 def link(findings: List[Finding], rules: Dict[str, Rule]) -> List[Finding]:

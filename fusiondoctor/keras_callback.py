@@ -11,19 +11,19 @@ switch off Keras' asynchronous dispatch.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 import keras
 import numpy as np
 
-from .config import Settings, load_settings, parse_severity
+from .config import Settings, parse_severity, resolve
 from .engine import Subject, diagnose
 from .errors import FusionDoctorError
 from .history.spec import from_columns
-from .live import monitor as measures
+from .live.keras_model import first_samples
+from .live.monitor import Monitor
 from .model.live import raw_from_live
 from .model.normalize import normalize
-from .registry import Rule
 from .render.text import finding_block
 from .types import Report, Severity
 
@@ -43,14 +43,6 @@ class DiagnosisError(FusionDoctorError):
         self.report = report
 
 
-def _first(data: Any, count: int) -> Any:
-    if isinstance(data, dict):
-        return {k: _first(v, count) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_first(v, count) for v in data]
-    return np.asarray(data)[:count]
-
-
 class DoctorCallback(keras.callbacks.Callback):
     """Diagnose a model while it trains; warn, stop, or raise with the cause."""
 
@@ -66,10 +58,10 @@ class DoctorCallback(keras.callbacks.Callback):
         self.report_path = report
         self.every = every
         self.verbose = verbose
-        self.probe = (_first(probe[0], PROBE_SAMPLES), _first(probe[1], PROBE_SAMPLES)) if probe is not None else None
-        base = settings if settings is not None else load_settings()
-        self.settings = base.with_overrides(tuple(select) if select is not None else None, (), tuple(ignore), fail_on).validate()
-        self.fail_on = parse_severity(fail_on)
+        self.probe = (first_samples(probe[0], PROBE_SAMPLES), first_samples(probe[1], PROBE_SAMPLES)) \
+            if probe is not None else None
+        self.settings = resolve(settings, select=select, ignore=ignore, fail_on=fail_on)
+        self.fail_on = self.settings.fail_on
         self.show = parse_severity(show)  # findings below this go to the report file only
         self.report = Report()
         self._logs: Dict[str, List[float]] = {}
@@ -83,9 +75,8 @@ class DoctorCallback(keras.callbacks.Callback):
         self._logs, self._seen, self._pending, self.report = {}, set(), [], Report()
         self._spec = normalize(raw_from_live(self.model, f"<model {self.model.name}>"))
         self._name = self._spec.source
-        self._state = measures.MonitorState(self._spec)
-        measures.start(self._state, self.model)
-        self._weights = measures.weight_digest(self.model)
+        self._monitor = Monitor(self._spec)
+        self._monitor.start(self.model)
         rules = [r for r in self.settings.rules() if set(r.needs) <= _STATIC]
         self._consider(diagnose(Subject(self._name, model=self._spec), self.settings, rules))
         self._flush()  # before the first epoch: nothing to interleave with yet
@@ -98,10 +89,7 @@ class DoctorCallback(keras.callbacks.Callback):
             if isinstance(value, (int, float, np.floating, np.integer)):
                 self._logs.setdefault(key, []).append(float(value))
         history = from_columns(self._logs, self._name, "callback") if self._logs else None
-        monitor = None
-        if (epoch + 1) % self.every == 0:
-            self._measure(epoch)
-            monitor = self._state
+        monitor = self._monitor.read(self.model, epoch, self.probe) if (epoch + 1) % self.every == 0 else None
         rules = [r for r in self.settings.rules()
                  if r.needs and not set(r.needs) <= _STATIC and set(r.needs) <= {"history", "monitor", "model", "compiled"}]
         self._consider(diagnose(Subject(self._name, model=self._spec, history=history, monitor=monitor), self.settings, rules))
@@ -113,18 +101,6 @@ class DoctorCallback(keras.callbacks.Callback):
 
     # ---- internals ---------------------------------------------------------------------------
 
-    def _measure(self, epoch: int) -> None:
-        state = self._state
-        state.epoch = epoch
-        state.checks += 1
-        measures.batchnorm_drift(state, self.model)
-        digest = measures.weight_digest(self.model)
-        state.unchanged = [name for name, value in digest.items() if self._weights.get(name) == value]
-        if self.probe is not None:
-            x, y = self.probe
-            measures.gradient_norms(state, self.model, x, y)
-            measures.dead_relu(state, self.model, x)
-
     def _consider(self, report: Report) -> None:
         """Keep new findings, queue their messages, and act on the first that reaches fail_on."""
         fresh = []
@@ -135,7 +111,7 @@ class DoctorCallback(keras.callbacks.Callback):
                 continue
             self._seen.add(key)
             fresh.append(finding)
-        self.report = self.report.merged(Report(report.subjects[:0], tuple(fresh), (), report.unexamined, report.errors))
+        self.report = self.report.merged(Report(report.subjects[:0], tuple(fresh), (), report.not_inspected, report.errors))
         for finding in (f for f in fresh if f.severity >= self.show):
             self._pending.append("\n".join(["fusiondoctor: " + finding_block(finding)[0], *finding_block(finding)[1:]]))
         failing = [f for f in fresh if f.severity >= self.fail_on]
@@ -161,5 +137,5 @@ class DoctorCallback(keras.callbacks.Callback):
 
         path = Path(self.report_path)
         fmt = SUFFIXES.get(path.suffix.lower(), "text")
-        report = Report((self._name,), self.report.findings, (), self.report.unexamined, self.report.errors)
+        report = Report((self._name,), self.report.findings, (), self.report.not_inspected, self.report.errors)
         path.write_text(render(report, fmt), encoding="utf-8")

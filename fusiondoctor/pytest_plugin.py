@@ -36,37 +36,19 @@ def pytest_configure(config) -> None:
     _RESULTS.clear()
 
 
-def _split(text: Optional[str]) -> Optional[tuple]:
-    return tuple(s.strip() for s in text.split(",") if s.strip()) if text else None
-
-
-def _as_tuple(value: Any, name: str) -> tuple:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise TypeError(f"{name} must be a rule code or a list of them")
-
-
 def _settings_for(item):
     """Settings: [tool.fusiondoctor] in the rootdir, then command-line options, then the marker."""
-    from .config import load_settings
+    from .config import resolve
 
     config = item.config
-    settings = load_settings(start=str(config.rootpath))
-    settings = settings.with_overrides(
-        _split(config.getoption("fusiondoctor_select")), (), _split(config.getoption("fusiondoctor_ignore")) or (),
-        config.getoption("fusiondoctor_fail_on"))
+    settings = resolve(start=str(config.rootpath), select=config.getoption("fusiondoctor_select"),
+                       ignore=config.getoption("fusiondoctor_ignore"), fail_on=config.getoption("fusiondoctor_fail_on"))
     marker = item.get_closest_marker("fusiondoctor")
-    if marker is not None:
-        kwargs = dict(marker.kwargs)
-        settings = settings.with_overrides(
-            _as_tuple(kwargs["select"], "select") if kwargs.get("select") is not None else None,
-            _as_tuple(kwargs.get("extend_select"), "extend_select"), _as_tuple(kwargs.get("ignore"), "ignore"),
-            kwargs.get("fail_on"))
-    return settings.validate()
+    if marker is None:
+        return settings
+    kwargs = dict(marker.kwargs)
+    return resolve(settings, select=kwargs.get("select"), extend_select=kwargs.get("extend_select") or (),
+                   ignore=kwargs.get("ignore") or (), fail_on=kwargs.get("fail_on"))
 
 
 def pytest_runtest_setup(item) -> None:
@@ -81,7 +63,7 @@ def pytest_runtest_setup(item) -> None:
 
     try:
         _settings_for(item)
-    except (FusionDoctorError, TypeError) as exc:
+    except FusionDoctorError as exc:
         pytest.fail(f"@pytest.mark.fusiondoctor: {exc}", pytrace=False)
 
 

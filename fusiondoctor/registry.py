@@ -2,7 +2,9 @@
 
 A rule is one function decorated with :func:`rule`. Its parameter names declare the inputs it needs
 (flake8-style injection); the engine passes only those, and records the rule as skipped when one is
-missing. Rule modules are imported on first use of the registry, not at ``import fusiondoctor``.
+missing. A data rule also lists the measurements it reads (``measures=``): they are taken before the
+engine runs, for the selected rules only. Rule modules are imported on first use of the registry,
+not at ``import fusiondoctor``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from .errors import ConfigError
+from .measurements import MEASUREMENTS
 from .types import Severity
 
 #: Inputs a rule may ask for, with the words used when one is missing.
@@ -22,8 +25,7 @@ INPUTS: Dict[str, str] = {
     "model": "a model (file or keras.Model)",
     "compiled": "a compiled model (the file was saved without compile settings)",
     "history": "a training history (pass --history)",
-    "weights": "model weights",
-    "probes": "data to probe the model with (pass --data)",
+    "measurements": "data to probe the model with (pass --data)",
     "monitor": "a live training run (fusiondoctor.DoctorCallback)",
 }
 _EXTRA_PARAMS = {"options"}
@@ -50,6 +52,7 @@ class Rule:
     optional: Tuple[str, ...] = ()
     explained_by: Tuple[str, ...] = ()
     causes: Tuple[str, ...] = ()
+    measures: Tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -80,12 +83,14 @@ def rule(
     options: Optional[type] = None,
     explained_by: Tuple[str, ...] = (),
     causes: Tuple[str, ...] = (),
+    measures: Tuple[str, ...] = (),
 ) -> Callable:
     """Register a rule function under a stable code and kebab-case name.
 
     Parameters without a default are required inputs; parameters defaulting to None are optional
     inputs, passed when available. ``explained_by`` lists static rules whose findings explain this
-    rule's symptom (the report links them); ``causes`` lists what else could cause it.
+    rule's symptom (the report links them); ``causes`` lists what else could cause it. A rule that
+    takes ``measurements`` names the ones it reads in ``measures`` (keys of ``MEASUREMENTS``).
     """
 
     def register(func: Callable) -> Callable:
@@ -99,14 +104,25 @@ def rule(
             raise TypeError(f"rule {code} takes options but declares no options dataclass")
         if options is not None and not dataclasses.is_dataclass(options):
             raise TypeError(f"rule {code}: options must be a dataclass")
+        _check_measures(code, "measurements" in params, measures)
         needs = tuple(p for p in params if p in INPUTS and signature[p].default is inspect.Parameter.empty)
         optional = tuple(p for p in params if p in INPUTS and p not in needs)
         doc = inspect.cleandoc(func.__doc__ or "")
         _RULES[code] = Rule(code, name, severity, func, needs, options, doc, "options" in params, optional,
-                            tuple(explained_by), tuple(causes))
+                            tuple(explained_by), tuple(causes), tuple(measures))
         return func
 
     return register
+
+
+def _check_measures(code: str, takes_measurements: bool, measures: Tuple[str, ...]) -> None:
+    if takes_measurements and not measures:
+        raise TypeError(f"rule {code} takes measurements but declares none (measures=...)")
+    if measures and not takes_measurements:
+        raise TypeError(f"rule {code} declares measures but does not take measurements")
+    unknown = [m for m in measures if m not in MEASUREMENTS]
+    if unknown:
+        raise TypeError(f"rule {code} declares unknown measurements {unknown}; known: {sorted(MEASUREMENTS)}")
 
 
 def _check_identity(code: str, name: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional, Tuple
 
-from .config import Settings, load_settings, parse_severity
+from .config import Settings, parse_severity, resolve
 from .engine import diagnose
 from .subject import make_subject
 from .types import Report, Severity
@@ -18,8 +18,7 @@ def run_check(obj: Any, history: Any = None, settings: Optional[Settings] = None
               select: Optional[Iterable[str]] = None, ignore: Iterable[str] = (),
               fail_on: Optional[str] = None) -> Tuple[Report, Settings]:
     """The report on ``obj`` and the settings it was judged with."""
-    base = settings if settings is not None else load_settings()
-    active = base.with_overrides(tuple(select) if select is not None else None, (), tuple(ignore), fail_on).validate()
+    active = resolve(settings, select=select, ignore=ignore, fail_on=fail_on)
     return diagnose(make_subject(obj, history=history, limits=active.limits), active), active
 
 

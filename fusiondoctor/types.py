@@ -100,10 +100,16 @@ class Symptom:
 
 @dataclass(frozen=True)
 class NotInspected:
-    """What a rule yields for a part it cannot judge (a custom layer, an unknown loss)."""
+    """A part a rule cannot judge (a custom layer, an unknown loss). A rule yields it with a reason
+    and a location; the engine stamps the rule's code and the subject on it for the report."""
 
     reason: str
     location: Location = field(default_factory=Location)
+    code: str = ""
+    subject: str = ""
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "reason": self.reason, "location": self.location.as_dict(), "subject": self.subject}
 
 
 @dataclass(frozen=True)
@@ -136,28 +142,18 @@ class Finding:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A rule that did not run because an input it needs was not given."""
+    """A rule that did not run: an input it needs was not given (``missing``), or was given but a
+    measurement it reads failed (``failed``: why; the diagnosis is then incomplete)."""
 
     code: str
     name: str
     missing: Tuple[str, ...]
     subject: str
+    failed: Tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "name": self.name, "missing": list(self.missing), "subject": self.subject}
-
-
-@dataclass(frozen=True)
-class Unexamined:
-    """A part of the subject that a rule could not judge; the engine's record of a NotInspected."""
-
-    code: str
-    reason: str
-    location: Location
-    subject: str
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "reason": self.reason, "location": self.location.as_dict(), "subject": self.subject}
+        return {"code": self.code, "name": self.name, "missing": list(self.missing), "subject": self.subject,
+                "failed": list(self.failed)}
 
 
 @dataclass(frozen=True)
@@ -184,14 +180,19 @@ class RuleError:
 
 @dataclass(frozen=True)
 class Report:
-    """The result of a diagnosis of one or more subjects."""
+    """The result of a diagnosis of one or more subjects.
+
+    ``inputs`` holds what was diagnosed (each ``engine.Subject``: its model spec, history and recorded
+    measurements — data, no live objects), for renderers that draw it; it is not serialized.
+    """
 
     subjects: Tuple[str, ...] = ()
     findings: Tuple[Finding, ...] = ()
     skipped: Tuple[Skipped, ...] = ()
-    unexamined: Tuple[Unexamined, ...] = ()
+    not_inspected: Tuple[NotInspected, ...] = ()
     errors: Tuple[RuleError, ...] = ()
     trials: Tuple[Mapping[str, Any], ...] = ()
+    inputs: Tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def codes(self) -> list:
         """The codes found, sorted and without repeats."""
@@ -203,8 +204,13 @@ class Report:
     def failed(self, fail_on: Severity) -> bool:
         return any(f.severity >= fail_on for f in self.findings)
 
+    @property
+    def incomplete(self) -> bool:
+        """A rule crashed, or could not run because a measurement it reads failed."""
+        return bool(self.errors) or any(s.failed for s in self.skipped)
+
     def exit_code(self, fail_on: Severity) -> int:
-        if self.errors:
+        if self.incomplete:
             return 2
         return 1 if self.failed(fail_on) else 0
 
@@ -213,7 +219,8 @@ class Report:
             self.subjects + other.subjects,
             self.findings + other.findings,
             self.skipped + other.skipped,
-            self.unexamined + other.unexamined,
+            self.not_inspected + other.not_inspected,
             self.errors + other.errors,
             self.trials + other.trials,
+            self.inputs + other.inputs,
         )

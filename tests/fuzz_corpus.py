@@ -1036,7 +1036,7 @@ def _answer(request: Dict[str, Any]) -> Dict[str, Any]:
         return {"kind": "render_crash", "detail": f"{type(exc).__name__}: {str(exc)[:200]}",
                 "data": {"traceback": traceback.format_exc()[-3000:]}}
     return {"kind": "report", "detail": ",".join(report.codes()),
-            "data": {"unexamined": [u.location.layer for u in report.unexamined], "plotted": figure is not None}}
+            "data": {"not_inspected": [u.location.layer for u in report.not_inspected], "plotted": figure is not None}}
 
 
 def serve() -> None:

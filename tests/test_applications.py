@@ -155,9 +155,9 @@ def _problems(label: str, subject, arch: str, nested: Optional[bool] = None) -> 
             problems.append(f"{label}: false alarm {finding.code} at {finding.location.layer}: {finding.message}")
     for error in report.errors:
         problems.append(f"{label}: rule {error.code} crashed: {error.exc_type}: {error.message}")
-    custom = sorted({u.reason for u in report.unexamined})
+    custom = sorted({u.reason for u in report.not_inspected})
     if custom:
-        problems.append(f"{label}: {len(report.unexamined)} stock layers reported as not inspected: {custom}")
+        problems.append(f"{label}: {len(report.not_inspected)} stock layers reported as not inspected: {custom}")
     found = backbones.find_backbones(spec)
     names = [b.arch for b in found]
     if len(found) != 1 or names[0] not in _accepted(arch):

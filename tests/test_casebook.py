@@ -47,7 +47,7 @@ def assert_expected(report: fusiondoctor.Report, codes: list, not_inspected: lis
     found = sorted({f.code for f in report.findings})
     details = "\n".join(f"  {f.code} {f.location.layer}: {f.message}" for f in report.findings)
     assert found == sorted(set(codes)), f"{what}: found {found}, expected {sorted(set(codes))}\n{details}"
-    reasons = [u.reason for u in report.unexamined]
+    reasons = [u.reason for u in report.not_inspected]
     for text in not_inspected:
         assert any(text in reason for reason in reasons), f"{what}: no not-inspected entry contains {text!r}: {reasons}"
 

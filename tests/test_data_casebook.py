@@ -211,7 +211,7 @@ def test_loud_noise_branch_makes_the_fused_model_worse_than_its_best_branch(fres
 
 
 def test_every_data_rule_has_a_case_folder():
-    data_rules = {r.code: r for r in all_rules() if "probes" in r.needs}
+    data_rules = {r.code: r for r in all_rules() if "measurements" in r.needs}
     assert data_rules, "no rule needs data probes?"
     by_rule = {c.rule: c for c in DATA_CASES if c.rule}
     missing = sorted(set(data_rules) - set(by_rule))

@@ -47,7 +47,7 @@ def test_engine_stamps_identity_and_allows_severity_override_and_dedupes():
     assert [(f.code, f.severity, f.location.layer) for f in report.findings] == [
         ("FD990", Severity.WARNING, "x"), ("FD990", Severity.INFO, "y")]
     assert report.findings[0].location.artifact == "file.h5"
-    assert [u.reason for u in report.unexamined] == ["custom thing"]
+    assert [u.reason for u in report.not_inspected] == ["custom thing"]
 
 
 def test_exit_codes_follow_fail_on():

@@ -45,6 +45,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import math
 import os
 import random
 import resource
@@ -458,16 +459,13 @@ def test_zip_bomb_is_refused_quickly_with_bounded_memory(seeds, tmp_path, lie):
     bomb = fc.zip_bomb(tmp_path / "bomb.keras", inflated_bytes=64 * limits.max_bytes, lie_about_size=lie)
     assert bomb.stat().st_size < 128 * 1024  # 64 MB inflated from about 64 KB on disk
     tracemalloc.start()
-    started = time.monotonic()
     try:
         with time_limit(10), pytest.raises(InputError) as caught:
             fusiondoctor.check(bomb, settings=Settings(limits=limits))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    elapsed = time.monotonic() - started
     assert "\n" not in str(caught.value)
-    assert elapsed < 5, elapsed
     # zipfile inflates at most limit + 1 bytes (or what the header claims); zlib's block output
     # buffer and the final join take about twice that: bounded by the limit, not by the bomb
     assert peak <= 2.5 * limits.max_bytes, f"peak {peak:,} bytes for a {limits.max_bytes:,} byte limit"
@@ -477,9 +475,7 @@ def test_zip_bomb_is_refused_quickly_with_bounded_memory(seeds, tmp_path, lie):
 
 def test_zip_bomb_over_the_default_limit_via_cli(tmp_path):
     bomb = fc.zip_bomb(tmp_path / "bomb.keras", inflated_bytes=96 << 20)  # 96 MB of spaces > 64 MB default
-    started = time.monotonic()
     result = cli("check", bomb, cwd=tmp_path)
-    assert time.monotonic() - started < 30
     assert result.code == 2 and len(result.stderr_lines) == 1 and "--max-file-mb" in result.stderr, result.stderr
 
 
@@ -665,8 +661,8 @@ def test_planted_lambda_is_never_executed(keras3, request, tmp_path):
     cwd.mkdir()
     for path in files:
         report = fusiondoctor.check(path)
-        payload = [u for u in report.unexamined if u.location.layer == "payload"]
-        assert payload and "Lambda" in payload[0].reason, (path.name, report.unexamined)
+        payload = [u for u in report.not_inspected if u.location.layer == "payload"]
+        assert payload and "Lambda" in payload[0].reason, (path.name, report.not_inspected)
         result = cli("check", path, "--format", "json", cwd=cwd)
         assert result.code in (0, 1), result.stderr
         layers = [u["location"]["layer"] for u in result.json["not_inspected"]]
@@ -709,7 +705,7 @@ def test_hand_written_payloads_are_never_imported_or_run(tmp_path):
     for fmt in ("json", "keras", "h5"):
         path = fc.pack(config, fmt, tmp_path / f"evil.{fmt}")
         report = fusiondoctor.check(path)
-        assert {"src", "sys"} <= {u.location.layer for u in report.unexamined}
+        assert {"src", "sys"} <= {u.location.layer for u in report.not_inspected}
         assert_cli_contract(cli("check", path, cwd=tmp_path))
     assert not marker.exists()
 
@@ -879,10 +875,9 @@ def test_regression_conv_with_zero_strides(tmp_path, strides, padding):
         "input_layers": [["in", 0, 0]], "output_layers": [["conv", 0, 0]]}}
     path = tmp_path / "conv.json"
     path.write_text(json.dumps(config))
-    try:
-        fusiondoctor.check(path)
-    except InputError:
-        pass
+    report = fusiondoctor.check(path)
+    assert not report.errors, [(e.code, e.exc_type, e.message) for e in report.errors]
+    assert report.inputs[0].model.nodes["conv"].output_shape is None, "a zero stride gives no shape, not a guess"
 
 
 def test_regression_csv_history_with_carriage_return_line_endings(tmp_path):
@@ -890,8 +885,8 @@ def test_regression_csv_history_with_carriage_return_line_endings(tmp_path):
     readers._read_csv, which iterates an io.StringIO without newline=''."""
     path = tmp_path / "history.csv"
     path.write_bytes(b"loss\r0.5\r0.4\r")
-    report = fusiondoctor.check(history=path)
-    assert report.subjects
+    history = fusiondoctor.read_history(path)
+    assert history.as_dict() == {"loss": [0.5, 0.4]}
 
 
 def test_regression_h5_model_config_with_invalid_utf8(tmp_path):
@@ -943,20 +938,19 @@ def test_regression_learning_rate_too_big_for_a_float(tmp_path):
     config["compile_config"] = {"loss": "mse", "optimizer": {"class_name": "Adam", "config": {"learning_rate": 10**400}}}
     path = tmp_path / "lr.json"
     path.write_bytes(fc.encode_json(config))
-    try:
-        fusiondoctor.check(path)
-    except InputError:
-        pass
+    report = fusiondoctor.check(path)
+    assert not report.errors, [(e.code, e.exc_type, e.message) for e in report.errors]
+    assert report.inputs[0].model.compile.optimizer.learning_rate is None, "an unreadable rate is unknown, not a guess"
 
 
 def test_regression_history_value_too_big_for_a_float(tmp_path):
     """readers._number: float(10**400) raises OverflowError (JSON ints have no size limit)."""
     path = tmp_path / "history.json"
     path.write_text('{"loss": [1' + "0" * 400 + ", 0.5]}")
-    try:
-        fusiondoctor.check(history=path)
-    except InputError:
-        pass
+    report = fusiondoctor.check(history=path)
+    assert not report.errors, [(e.code, e.exc_type, e.message) for e in report.errors]
+    assert fusiondoctor.read_history(path).as_dict() == {"loss": [math.inf, 0.5]}
+    assert report.codes() == ["FD305"], "an infinite loss is reported as such"
 
 
 def test_regression_rule_fd103_with_a_branch_wider_than_a_float(tmp_path):

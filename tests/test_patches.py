@@ -431,14 +431,14 @@ def test_modality_dropout_needs_the_ancestry(keras):
 
 def test_patches_on_a_model_loaded_from_a_keras2_h5(keras, tf_keras, tmp_path):
     from fusiondoctor.probes.loading import load_for_probing
-    from fusiondoctor.trials.runner import _compile_config
+    from fusiondoctor.trials.runner import trial_compile_config
 
     path = tmp_path / "seed000.h5"
     tiny_fusion(tf_keras).save(str(path))
     tf_keras.backend.clear_session()
     live = load_for_probing(path)
     assert live.get_layer("output_layer").activation is keras.activations.softmax
-    config, compile_config = live.get_config(), _compile_config(live)
+    config, compile_config = live.get_config(), trial_compile_config(live)
     frozen = copy.deepcopy(config), copy.deepcopy(compile_config)
     merge = _concatenate(live)
     ops = (PatchOp("layer", "output_layer", "activation", "sigmoid"),
@@ -460,13 +460,13 @@ def test_patches_on_a_model_loaded_from_a_keras2_h5(keras, tf_keras, tmp_path):
                                 PatchOp("loss", "output_layer", "name", "binary_crossentropy")], ids=["from_logits", "name"])
 def test_loss_patch_on_a_function_loss_from_a_keras2_h5(keras, tf_keras, tmp_path, op):
     from fusiondoctor.probes.loading import load_for_probing
-    from fusiondoctor.trials.runner import _compile_config
+    from fusiondoctor.trials.runner import trial_compile_config
 
     path = tmp_path / "linear.h5"
     tiny_fusion(tf_keras, head_activation="linear").save(str(path))  # FD202's situation, from a Keras 2 file
     tf_keras.backend.clear_session()
     live = load_for_probing(path)
-    compile_config = _compile_config(live)
+    compile_config = trial_compile_config(live)
     assert compile_config["loss"]["class_name"] == "function"  # how Keras 3 serializes the translated loss
     new_config, new_compile = apply_patch(live.get_config(), compile_config, (op,), output_names(live))
     new = rebuild(keras, new_config, new_compile)

@@ -18,6 +18,7 @@ import pytest
 import fusiondoctor
 from fusiondoctor import Settings
 from fusiondoctor.errors import InputError
+from fusiondoctor.measurements import MEASUREMENTS
 from fusiondoctor.probes import activations
 from fusiondoctor.probes.data import DEFAULT_MAX_SAMPLES, make_probe_data
 from fusiondoctor.probes.labels import Task, bootstrap_mean, correctness
@@ -214,8 +215,8 @@ def test_subsample_is_bounded_seeded_and_keeps_rows_aligned(fresh):
 def test_max_samples_reaches_the_probes(fresh):
     model = two_inputs(fresh)
     image, text, y = arrays(1000)
-    assert make_subject(model, data=([image, text], y)).probes.data.n == 512
-    assert make_subject(model, data=([image, text], y), max_samples=64).probes.data.n == 64
+    assert make_subject(model, data=([image, text], y)).measurements.samples == 512
+    assert make_subject(model, data=([image, text], y), max_samples=64).measurements.samples == 64
 
 
 # ---- probe data from batched datasets -----------------------------------------------------------------
@@ -298,7 +299,12 @@ def test_tf_data_dataset_is_read_lazily_and_bounded(fresh):
 def test_check_takes_a_dataset(fresh):
     model = two_inputs(fresh)
     report = fusiondoctor.check(model, data=_pydataset(fresh, 1000, 32, []), max_samples=64, settings=Settings())
-    assert not report.errors, report.errors
+    assert not report.errors and not report.incomplete, (report.errors, report.skipped)
+    data_rules = {r.code for r in fusiondoctor.all_rules() if "measurements" in r.needs}
+    assert not data_rules & {s.code for s in report.skipped}, "every FD5 rule ran on the dataset"
+    record = report.inputs[0].measurements
+    assert record.samples == 64 and record.measured == frozenset(MEASUREMENTS)
+    assert record.labels["label"].shape == (64,) and record.merge_scales, "labels and branch scales were measured"
 
 
 # ---- activations --------------------------------------------------------------------------------------

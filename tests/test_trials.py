@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -90,12 +89,12 @@ def finals(runs):
 
 def runner_for(model, data, epochs=2, seeds=3, **settings):
     """A TrialRunner set up the way ``confirm`` sets it up (without the diagnosis)."""
-    from fusiondoctor.trials.confirm import _live
-    from fusiondoctor.trials.runner import _compile_config
+    from fusiondoctor.subject import live_model
+    from fusiondoctor.trials.runner import trial_compile_config
 
     spec = fusiondoctor.load_model_spec(model)
-    live = _live(model, False)
-    config, compile_config = live.get_config(), _compile_config(live)
+    live = live_model(model)
+    config, compile_config = live.get_config(), trial_compile_config(live)
     probe = make_probe_data(data, spec, 4096)
     inputs = probe.ordered([spec.nodes[k].layer.name for k in spec.inputs])
     head = next(iter(heads(spec)))
@@ -127,10 +126,8 @@ def seed000(keras3):
     broken = hand_made("FD101", PatchOp("layer", "output_layer", "activation", "no_such_activation"))
     missing = hand_made("FD101", PatchOp("layer", "no_such_layer", "activation", "sigmoid"))
     with pytest.MonkeyPatch.context() as mp:
-        start = time.monotonic()
         result = confirm_with(mp, model, data, [broken, missing], keep_real=True, epochs=3, seeds=3)
-        seconds = time.monotonic() - start
-    yield model, data, result, weights, config, seconds
+    yield model, data, result, weights, config
     keras3.backend.clear_session(free_memory=False)
 
 
@@ -193,7 +190,7 @@ def test_candidates_that_keep_a_confirmed_blocker_are_not_trained(keras, monkeyp
 
 
 def test_the_input_model_is_not_modified(seed000, keras3):
-    model, _, _, weights, config, _ = seed000
+    model, _, _, weights, config = seed000
     assert model.get_layer("output_layer").activation is keras3.activations.softmax
     assert model.get_config() == config
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
@@ -296,9 +293,7 @@ def test_seed_to_seed_noise_is_not_confirmed(keras, monkeypatch, data_seed):
 def test_a_tiny_budget_stops_early_without_a_confirmed_verdict(keras):
     keras.utils.set_random_seed(0)
     model = tiny_fusion(keras)
-    start = time.monotonic()
     result = fusiondoctor.confirm(model, fusion_data(0), epochs=3, seeds=3, budget=0.5, progress=False)
-    seconds = time.monotonic() - start
     (trial,) = result.trials
     assert trial.code == "FD101"
     assert trial.verdict != "confirmed"
@@ -309,7 +304,6 @@ def test_a_tiny_budget_stops_early_without_a_confirmed_verdict(keras):
     assert all(r.ended == "constant" for r in result.baseline.runs)
     assert sum(len(r.scores) for r in trial.runs) < 3
     assert result.best() is None
-    assert seconds < 120
 
 
 def test_a_budget_spent_before_the_baseline_says_so(keras, few_steps):
@@ -519,10 +513,10 @@ def test_write_onto_the_input_is_refused_up_front(keras, tmp_path, few_steps):
 @pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "jax", reason="jit_compile=False is eager on JAX only")
 def test_jax_trials_are_compiled(keras):
     """jit_compile=False is eager execution on JAX, about 30x slower."""
-    from fusiondoctor.trials.confirm import _live
+    from fusiondoctor.subject import live_model
 
     model = tiny_fusion(keras, head_activation="sigmoid")
-    assert runner_module._compile_config(_live(model, False))["jit_compile"] is not False
+    assert runner_module.trial_compile_config(live_model(model))["jit_compile"] is not False
 
 
 # ---- scoring and file dialects ------------------------------------------------------------------------
@@ -643,7 +637,7 @@ def test_a_run_that_reaches_the_best_possible_score_ends_there(keras):
 def test_front_keys_of_a_loaded_nested_model_match_its_rebuilt_config(keras, tmp_path):
     """Probes cache the loaded model's front features; trials look them up on models rebuilt from its
     config. An input that a nested model also takes must get the same key in both."""
-    from fusiondoctor.trials.confirm import _live
+    from fusiondoctor.subject import live_model
 
     layers = keras.layers
     text = keras.Input((12,), name="text")
@@ -656,7 +650,7 @@ def test_front_keys_of_a_loaded_nested_model_match_its_rebuilt_config(keras, tmp
     model.compile(optimizer="adam", loss="binary_crossentropy")
     path = tmp_path / "nested.keras"
     model.save(path)
-    live = _live(str(path), False)
+    live = live_model(str(path))
     rebuilt = keras.Model.from_config(live.get_config())
     keys = frontier.frozen_front(live)[1]
     assert keys and "text:input" in keys
@@ -670,9 +664,9 @@ def test_ablation_through_the_cached_front_matches_the_full_model(keras, monkeyp
     model = frozen_fusion(keras)
     spec = fusiondoctor.load_model_spec(model)
     data = make_probe_data(fusion_data(0, text_shape=(12,)), spec, 512)
-    fast = Probes(model, spec, data).ablation()
+    fast = Probes(model, spec, data).ablation
     monkeypatch.setattr(frontier, "frozen_front", lambda model: ([], []))
-    full = Probes(model, spec, data).ablation()
+    full = Probes(model, spec, data).ablation
     assert {row.method for row in fast.rows} == {"front"} and {row.method for row in full.rows} == {"full"}
     assert [(row.input, row.mode) for row in fast.rows] == [(row.input, row.mode) for row in full.rows]
     np.testing.assert_allclose([row.drop for row in fast.rows], [row.drop for row in full.rows], atol=1e-6)

@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-_LOSS_NAMES = re.compile(r"(^|_)(loss|mse|mae|mape|msle|mean_squared_error|mean_absolute_error|crossentropy|hinge|"
-                         r"kl_divergence|poisson|log_cosh|huber)$")
 _ACCURACY = re.compile(r"(^|_)(acc|accuracy|binary_accuracy|categorical_accuracy|sparse_categorical_accuracy)$")
 
 
@@ -28,10 +26,6 @@ class Series:
     def base(self) -> str:
         """The metric without its ``val_`` prefix."""
         return self.name[4:] if self.is_validation else self.name
-
-    @property
-    def lower_is_better(self) -> bool:
-        return bool(_LOSS_NAMES.search(self.base))
 
     @property
     def is_loss(self) -> bool:

@@ -6,31 +6,23 @@ from typing import Any, Dict
 
 import numpy as np
 
-
-def _first(data: Any, count: int) -> Any:
-    if isinstance(data, dict):
-        return {k: _first(v, count) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return type(data)(_first(v, count) for v in data)
-    return np.asarray(data)[:count]
+from .keras_model import compile_config, first_samples
 
 
 def _fresh_copy(model: Any):
     import keras
 
-    clone = keras.models.clone_model(model)
-    config = model.get_compile_config() if getattr(model, "compiled", False) else None
+    config = compile_config(model)
     if not config:
         raise ValueError("assert_trains needs a compiled model")
-    if "optimizer" not in config and getattr(model, "optimizer", None) is not None:
-        config = dict(config, optimizer=keras.optimizers.serialize(model.optimizer))
+    clone = keras.models.clone_model(model)
     clone.compile_from_config(config)
     return clone
 
 
 def overfit_one_batch(model: Any, data: Any, steps: int, batch_size: int) -> Dict[str, float]:
     x, y = data
-    x, y = _first(x, batch_size), _first(y, batch_size)
+    x, y = first_samples(x, batch_size), first_samples(y, batch_size)
     clone = _fresh_copy(model)
     first = last = None
     for _ in range(steps):

@@ -1,7 +1,5 @@
-"""A live ``keras.Model`` as a RawModel, through the same normalizer as saved files.
-
-Keras is imported only here, and only when a live model is given.
-"""
+"""A live ``keras.Model`` (or a config taken from one) as a RawModel, through the same normalizer
+as saved files. Keras is imported only when a live model is given."""
 
 from __future__ import annotations
 
@@ -20,44 +18,24 @@ def is_keras_model(obj: Any) -> bool:
     return False
 
 
+def raw_from_config(config: dict, compile_config: Optional[dict], class_name: str, source: str,
+                    keras_version: Optional[str] = "3", backend: Optional[str] = None) -> RawModel:
+    """A RawModel from a Keras 3 ``get_config()`` / ``get_compile_config()`` pair."""
+    return RawModel({"class_name": class_name, "config": config, "module": "keras"}, compile_config, keras_version,
+                    backend, source, "live")
+
+
 def raw_from_live(model: Any, source: Optional[str] = None) -> RawModel:
     import keras  # lazy: only live models need Keras
+
+    from ..live.keras_model import compile_config, model_class
 
     if not isinstance(model, keras.Model):
         raise InputError(source or "<object>", f"expected a keras.Model, got {type(model).__name__}")
     name = source or f"<keras.Model {model.name}>"
-    class_name = type(model).__name__ if type(model).__name__ in ("Functional", "Sequential") else _class_of(model)
     try:
         config = model.get_config()
     except Exception as exc:  # a custom layer without get_config
         raise InputError(name, f"cannot read the model config ({type(exc).__name__}: {str(exc)[:120]})") from None
-    compile_config = _compile_config(model, keras)
-    return RawModel(
-        config={"class_name": class_name, "config": config, "module": "keras"},
-        compile=compile_config,
-        keras_version=keras.__version__,
-        backend=keras.backend.backend(),
-        source=name,
-        format="live",
-    )
-
-
-def _compile_config(model: Any, keras) -> Optional[dict]:
-    if not getattr(model, "compiled", False):
-        return None
-    try:
-        config = dict(model.get_compile_config() or {})
-    except Exception:  # custom loss objects that do not serialize
-        return None
-    if config and "optimizer" not in config and getattr(model, "optimizer", None) is not None:
-        # Keras 3 deletes the optimizer from the live compile config when the model is saved as .h5
-        config["optimizer"] = keras.optimizers.serialize(model.optimizer)
-    return config or None
-
-
-def _class_of(model: Any) -> str:
-    import keras
-
-    if isinstance(model, keras.Sequential):
-        return "Sequential"
-    return "Functional" if hasattr(model, "_operations") and hasattr(model, "_inputs_struct") else type(model).__name__
+    return raw_from_config(config, compile_config(model), model_class(model), name, keras.__version__,
+                           keras.backend.backend())

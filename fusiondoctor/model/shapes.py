@@ -66,7 +66,8 @@ def _conv(config: Dict[str, Any], shape: Shape, rank: int, channels: Optional[in
         return None
     channels_last = config.get("data_format", "channels_last") != "channels_first"
     kernel = _tuple(config.get("kernel_size", config.get("pool_size", 1)), rank)
-    strides = _tuple(config.get("strides") or config.get("pool_size") or 1, rank)
+    given = config.get("strides")
+    strides = _tuple(given if given is not None else config.get("pool_size") or 1, rank)  # 0 is invalid, not 1
     dilation = _tuple(config.get("dilation_rate", 1), rank) or (1,) * rank
     if kernel is None or strides is None:
         return None

@@ -158,9 +158,6 @@ class ModelSpec:
 
     # ---- graph navigation --------------------------------------------------------------------
 
-    def node(self, key: str) -> Node:
-        return self.nodes[key]
-
     def consumers(self, key: str) -> List[str]:
         if self._consumers is None:
             table: Dict[str, List[str]] = {k: [] for k in self.nodes}
@@ -191,9 +188,6 @@ class ModelSpec:
             self._ancestry[key] = frozenset(found)
         return self._ancestry[key]
 
-    def output_nodes(self) -> List[Node]:
-        return [self.nodes[o.key] for o in self.outputs]
-
     def nodes_of(self, *class_names: str) -> List[Node]:
         return [n for n in self.nodes.values() if n.layer.class_name in class_names]
 
@@ -208,36 +202,3 @@ class ModelSpec:
         """The node whose activation decides what ``key`` outputs, skipping shape-only layers."""
         return self.skip_back(key, vocab.PASS_THROUGH_CLASSES - {"InputLayer"})
 
-    def layer_paths(self) -> List[str]:
-        return list(self.layers)
-
-    def summary(self) -> Dict[str, Any]:
-        return {
-            "name": self.name,
-            "class_name": self.class_name,
-            "keras_version": self.keras_version,
-            "dialect": f"keras{self.keras_major}",
-            "layers": len(self.layers),
-            "inputs": [self.nodes[k].layer.name for k in self.inputs],
-            "outputs": [o.name for o in self.outputs],
-            "compiled": self.compile is not None,
-        }
-
-
-def trace_branch(spec: ModelSpec, key: str) -> List[Node]:
-    """The chain of nodes behind ``key`` back to a model input or a node with several inputs,
-    ordered from the far end to ``key``."""
-    chain = [spec.nodes[key]]
-    node = chain[0]
-    seen = {node.key}
-    while len(node.inputs) == 1 and node.inputs[0] in spec.nodes and not node.model_input:
-        node = spec.nodes[node.inputs[0]]
-        if node.key in seen:
-            break
-        seen.add(node.key)
-        chain.append(node)
-    return list(reversed(chain))
-
-
-def shapes_equal(a: Optional[Sequence], b: Optional[Sequence]) -> bool:
-    return a is not None and b is not None and tuple(a) == tuple(b)

@@ -11,6 +11,7 @@ NORMALIZATION_CLASSES = frozenset(
     {"BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization", "RMSNormalization",
      "SyncBatchNormalization", "Normalization"}
 )
+BATCHNORM_CLASSES = frozenset({"BatchNormalization", "SyncBatchNormalization"})
 #: Layers that move or mask values without computing new features.
 PASS_THROUGH_CLASSES = frozenset(
     {"InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",

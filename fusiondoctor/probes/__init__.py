@@ -1,1 +1,2 @@
-"""Data-aware probes: load a model safely, run it on a bounded sample, and measure what rules need."""
+"""Data-aware probes: load a model safely, read a bounded data sample, and measure, before the engine
+runs, what the selected rules declare (``measure.py``) into the records of ``fusiondoctor.measurements``."""

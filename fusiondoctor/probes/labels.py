@@ -8,8 +8,12 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from ..measurements import LabelStats
 from ..model import vocab
 from ..model.graph import Head
+
+#: Integer labels above this are not counted per class (a bincount would allocate that many).
+MAX_CLASS_ID = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,8 @@ def score_bounds(task: Task) -> Tuple[float, float]:
 
 
 def correctness(pred: np.ndarray, y: np.ndarray, task: Task) -> np.ndarray:
-    """A score in [0, 1] per sample: right/wrong, or the share of labels right (multilabel),
-    or minus the squared error (regression)."""
+    """A score per sample, higher is better: 1 or 0 for right or wrong (binary, multiclass), the
+    share of labels right (multilabel), both in [0, 1]; minus the squared error (regression, <= 0)."""
     pred = np.asarray(pred, dtype="float64").reshape(len(pred), -1)
     if task.kind == "binary":
         threshold = 0.0 if task.logits else 0.5
@@ -88,3 +92,28 @@ def bootstrap_mean(values: np.ndarray, rounds: int = 500, seed: int = 0) -> tupl
     rng = np.random.default_rng(seed)
     means = values[rng.integers(0, len(values), size=(rounds, len(values)))].mean(axis=1)
     return float(values.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def label_stats(output: str, y) -> LabelStats:
+    """The form and range of one output's labels, as a record of numbers."""
+    y = np.asarray(y)
+    flat = y.reshape(len(y), -1).astype("float64")
+    finite = flat[np.isfinite(flat)]
+    columns = y.shape[-1] if y.ndim >= 2 else 1
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (math.nan, math.nan)
+    return LabelStats(output, tuple(int(d) for d in y.shape), int(columns), low, high, _class_counts(flat, columns))
+
+
+def _class_counts(flat: np.ndarray, columns: int) -> Optional[tuple]:
+    """Samples per class: argmax of rows, the 0.5 threshold of a [0, 1] column, or integer ids."""
+    if flat.size == 0 or not np.isfinite(flat).all():
+        return None
+    if columns > 1:
+        ids = flat.argmax(axis=1)
+    elif flat.min() >= 0 and flat.max() <= 1:
+        ids = (flat[:, 0] > 0.5).astype(int)
+    elif flat.min() >= 0 and flat.max() <= MAX_CLASS_ID and (flat == np.round(flat)).all():
+        ids = flat[:, 0].astype(int)
+    else:
+        return None
+    return tuple(int(c) for c in np.bincount(ids))

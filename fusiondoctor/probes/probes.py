@@ -1,25 +1,31 @@
-"""Probes: measurements on a live model and a bounded data sample, each computed once on demand.
+"""Probes: the live measuring machinery behind the data rules, on a bounded data sample.
 
-Rules ask for what they need (``probes.merges()``, ``probes.batchnorm()``, ``probes.ablation()``);
-a measurement nobody asks for is never computed. Everything runs through ``keras`` APIs, in
-inference mode, on at most ``data.n`` samples (512 by default).
+A ``Probes`` object holds the live model and the data; each measurement (``labels``,
+``input_stats``, ``merge_scales``, ``batchnorm``, ``ablation``, ``branch_probes``, the names of
+``measurements.MEASUREMENTS``) is a cached property that returns a frozen record of numbers, so a
+measurement nobody asks for is never computed and none is computed twice. ``probes.measure``
+collects the ones the selected rules declare, before the engine runs; rules never see this object.
+Everything runs through ``keras`` APIs, in inference mode, on at most ``data.n`` samples.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from ..measurements import (
+    Ablation, AblationResult, BatchNormShift, BranchProbe, InputStats, LabelStats, OperandScale,
+)
 from ..model import vocab
 from ..model.graph import Head, Merge, heads, merges
 from ..model.spec import ModelSpec
+from ..live.keras_model import layer_at
 from . import activations, frontier
 from .data import ProbeData, input_names, subsample
-from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
+from .labels import Task, bootstrap_mean, class_ids, correctness, label_stats, task_of
 
 #: Probing aims to finish its forward passes within this many seconds; fewer samples are used if needed.
 DEFAULT_BUDGET_SECONDS = 60.0
@@ -30,75 +36,10 @@ MIN_SAMPLES = 64
 TAIL_BATCH_SIZE = 64
 #: Input statistics (range, mean, integer share) read about this many values per input.
 STAT_VALUES = 1 << 20
-
-
-def _once(method):
-    """Compute a measurement once per Probes object (per argument values)."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        key = (method.__name__, args, tuple(sorted(kwargs.items())))
-        if key not in self._memo:
-            self._memo[key] = method(self, *args, **kwargs)
-        return self._memo[key]
-
-    return wrapper
-
-
-@dataclass(frozen=True)
-class OperandScale:
-    key: str
-    producer: Optional[str]
-    rms: float
-    zero_fraction: float
-    width: int
-
-
-@dataclass(frozen=True)
-class BatchNormShift:
-    path: str
-    key: str
-    mean_shift: float  # mean over channels of |batch mean - moving mean| / moving std
-    log_var_ratio: float  # mean over channels of |log(batch var / moving var)|
-    fresh: bool  # moving statistics still at their initial values (never trained)
-
-
-@dataclass(frozen=True)
-class InputStats:
-    name: str
-    minimum: float
-    maximum: float
-    mean: float
-    std: float
-    integer_share: float
-    rank: int
-
-
-@dataclass(frozen=True)
-class Ablation:
-    input: str
-    mode: str  # zero / mean / shuffle
-    drop: float
-    low: float
-    high: float
-    method: str  # "head" (branch features replaced before the merge) or "full" (whole model re-run)
-
-
-@dataclass
-class AblationResult:
-    metric: str
-    full_score: float
-    chance: Optional[float]
-    rows: List[Ablation] = field(default_factory=list)
-
-    def for_input(self, name: str) -> List[Ablation]:
-        return [r for r in self.rows if r.input == name]
-
-
-@dataclass(frozen=True)
-class BranchProbe:
-    merge: str
-    scores: Dict[str, Tuple[float, float]]  # operand producer (or "fused") -> (mean CV accuracy, std)
+#: Bootstrap rounds for the interval of each ablation drop.
+ABLATION_ROUNDS = 500
+#: Cross-validation folds of the branch probes (fewer when a class has fewer samples).
+PROBE_FOLDS = 3
 
 
 def _live_input_names(model, spec: ModelSpec, data: ProbeData) -> List[str]:
@@ -180,6 +121,8 @@ class Front:
 
 
 class Probes:
+    """The live model and a bounded data sample; each measurement is computed on first use."""
+
     def __init__(self, model, spec: ModelSpec, data: ProbeData, batch_size: int = activations.BATCH_SIZE,
                  budget_seconds: Optional[float] = DEFAULT_BUDGET_SECONDS):
         self.model = model
@@ -188,9 +131,7 @@ class Probes:
         self.batch_size = batch_size
         self.names = _live_input_names(model, spec, data)
         self.inputs = data.ordered(self.names)
-        self._memo: Dict[tuple, object] = {}
         self.budget_seconds = budget_seconds
-        self.samples_requested = data.n
         self._calibrated = False
 
     def calibrate(self) -> None:
@@ -227,10 +168,18 @@ class Probes:
         return task_of(self.head) if self.head else None
 
     @functools.cached_property
-    def labels(self) -> Optional[np.ndarray]:
+    def head_labels(self) -> Optional[np.ndarray]:
+        """The labels of the first output, which the ablation scores against."""
         if self.head is None:
             return None
         return self.data.labels_for(self.head.output.name, [o.name for o in self.spec.outputs])
+
+    @functools.cached_property
+    def labels(self) -> Dict[str, LabelStats]:
+        """The form and range of each output's labels (outputs without labels are left out)."""
+        outputs = [o.name for o in self.spec.outputs]
+        found = {name: self.data.labels_for(name, outputs) for name in outputs}
+        return {name: label_stats(name, y) for name, y in found.items() if y is not None}
 
     @functools.cached_property
     def front(self) -> Optional["Front"]:
@@ -276,8 +225,8 @@ class Probes:
             kept = activations.collect(self.model, self.spec, keys, self.inputs, self.batch_size)
         return {k: v.reshape(len(v), -1) for k, v in kept.items()}
 
-    @_once
-    def merge_scales(self) -> Dict[str, List[OperandScale]]:
+    @functools.cached_property
+    def merge_scales(self) -> Dict[str, Tuple[OperandScale, ...]]:
         """Per fusion merge: RMS and share of exact zeros of each operand on the data."""
         result = {}
         acts = self._operand_activations
@@ -285,19 +234,21 @@ class Probes:
             rows = []
             for operand in merge.operands:
                 value = acts[operand.key]
-                rows.append(OperandScale(operand.key, operand.producer, float(np.sqrt(np.mean(np.square(value, dtype="float64")))),
-                                         float(np.mean(value == 0)), int(value.shape[1])))
-            result[merge.node.key] = rows
+                rms = float(np.sqrt(np.mean(np.square(value, dtype="float64"))))
+                rows.append(OperandScale(operand.key, operand.producer, rms, float(np.mean(value == 0)),
+                                         int(value.shape[1])))
+            result[merge.node.key] = tuple(rows)
         return result
 
     # ---- batch normalization -----------------------------------------------------------------
 
-    @_once
-    def batchnorm(self) -> List[BatchNormShift]:
-        nodes = [n for n in self.spec.nodes.values() if n.layer.class_name in ("BatchNormalization", "SyncBatchNormalization")]
+    @functools.cached_property
+    def batchnorm(self) -> Tuple[BatchNormShift, ...]:
+        """Each BatchNormalization layer's moving statistics against the statistics of its inputs."""
+        nodes = [n for n in self.spec.nodes.values() if n.layer.class_name in vocab.BATCHNORM_CLASSES]
         nodes = [n for n in nodes if len(n.inputs) == 1]
         if not nodes:
-            return []
+            return ()
         sums: Dict[str, List[np.ndarray]] = {}
         counts: Dict[str, int] = {}
         axes = {n.key: self._channel_axis(n) for n in nodes}
@@ -310,7 +261,7 @@ class Probes:
                 moments[0] = moments[0] + value.sum(axis=reduce)
                 moments[1] = moments[1] + np.square(value).sum(axis=reduce)
                 counts[node.key] = counts.get(node.key, 0) + int(value.size // value.shape[axis])
-        return [self._shift(node, sums[node.key], counts[node.key]) for node in nodes if node.key in sums]
+        return tuple(self._shift(node, sums[node.key], counts[node.key]) for node in nodes if node.key in sums)
 
     @staticmethod
     def _channel_axis(node) -> int:
@@ -319,16 +270,10 @@ class Probes:
             axis = axis[0] if axis else -1
         return int(axis)
 
-    def _live_layer(self, path: str):
-        layer = self.model
-        for part in path.split("/"):
-            layer = layer.get_layer(part)
-        return layer
-
     def _shift(self, node, moments, count: int) -> BatchNormShift:
         import keras
 
-        layer = self._live_layer(node.layer.path)
+        layer = layer_at(self.model, node.layer.path)
         moving_mean = np.asarray(keras.ops.convert_to_numpy(layer.moving_mean), dtype="float64")
         moving_var = np.asarray(keras.ops.convert_to_numpy(layer.moving_variance), dtype="float64")
         mean = moments[0] / count
@@ -341,8 +286,9 @@ class Probes:
 
     # ---- inputs ----------------------------------------------------------------------------
 
-    @_once
-    def input_stats(self) -> List[InputStats]:
+    @functools.cached_property
+    def input_stats(self) -> Tuple[InputStats, ...]:
+        """Range, mean, spread and share of integers of each numeric input, from a few samples."""
         rows = []
         for name, array in zip(self.names, self.inputs):
             values = np.asarray(array)[:MIN_SAMPLES]  # ranges are clear from a few samples
@@ -356,38 +302,38 @@ class Probes:
             integer = float(np.mean(finite == np.round(finite)))
             rows.append(InputStats(name, float(finite.min()), float(finite.max()), float(finite.mean()),
                                    float(finite.std()), integer, values.ndim))
-        return rows
+        return tuple(rows)
 
     # ---- modality contribution ---------------------------------------------------------------
 
     def _score(self, predictions: np.ndarray) -> np.ndarray:
-        return correctness(predictions, self.labels, self.task)
+        return correctness(predictions, self.head_labels, self.task)
 
     def chance(self) -> Optional[float]:
-        if self.task is None or self.labels is None or self.task.kind not in ("binary", "multiclass"):
+        if self.task is None or self.head_labels is None or self.task.kind not in ("binary", "multiclass"):
             return None
-        ids = class_ids(self.labels, self.task)
+        ids = class_ids(self.head_labels, self.task)
         return float(np.bincount(ids).max() / len(ids))
 
-    @_once
-    def ablation(self, rounds: int = 500) -> Optional[AblationResult]:
+    @functools.cached_property
+    def ablation(self) -> Optional[AblationResult]:
         """Per input and mode (zero / mean / shuffle): the drop of the per-sample score, with a
         bootstrap interval. None without labels or a classification/regression head."""
-        if self.labels is None or self.task is None or len(self.names) < 2:
+        if self.head_labels is None or self.task is None or len(self.names) < 2:
             return None
         base = self._score(self.predictions[0])
         metric = "accuracy" if self.task.kind in ("binary", "multiclass") else (
             "label accuracy" if self.task.kind == "multilabel" else "negative squared error")
-        result = AblationResult(metric, float(base.mean()), self.chance())
         rng = np.random.default_rng(0)
         order = rng.permutation(self.data.n)
+        rows = []
         for position, name in enumerate(self.names):
             for mode in ("zero", "mean", "shuffle"):
                 ablated, method = self._ablated_predictions(position, mode, order)
                 drop = base - self._score(ablated)
-                mean, low, high = bootstrap_mean(drop, rounds)
-                result.rows.append(Ablation(name, mode, mean, low, high, method))
-        return result
+                mean, low, high = bootstrap_mean(drop, ABLATION_ROUNDS)
+                rows.append(Ablation(name, mode, mean, low, high, method))
+        return AblationResult(metric, float(base.mean()), self.chance(), tuple(rows))
 
     def _replacement(self, array: np.ndarray, mode: str, order: np.ndarray) -> np.ndarray:
         if mode == "zero":
@@ -406,28 +352,24 @@ class Probes:
         out = self.model.predict(inputs if len(inputs) > 1 else inputs[0], batch_size=self.batch_size, verbose=0)
         return np.asarray(out[0] if isinstance(out, (list, tuple)) else out), "full"
 
-    def conditional_utilization(self, result: AblationResult) -> Dict[str, float]:
-        """Wu et al. (ICML 2022): u(m | others) = (A(full) - A(m replaced by its mean)) / A(full)."""
-        if result.full_score <= 0 or result.metric != "accuracy":
-            return {}
-        return {row.input: row.drop / result.full_score for row in result.rows if row.mode == "mean"}
-
     # ---- linear probes on branch features ----------------------------------------------------
 
-    @_once
-    def branch_probes(self, folds: int = 3) -> List[BranchProbe]:
-        if self.labels is None or self.task is None or self.task.kind not in ("binary", "multiclass"):
-            return []
+    @functools.cached_property
+    def branch_probes(self) -> Tuple[BranchProbe, ...]:
+        """Cross-validated logistic-regression accuracy of each operand's features, and of their
+        concatenation, at each fusion merge (classification heads only)."""
+        if self.head_labels is None or self.task is None or self.task.kind not in ("binary", "multiclass"):
+            return ()
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import StratifiedKFold, cross_val_score
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        y = class_ids(self.labels, self.task)
+        y = class_ids(self.head_labels, self.task)
         counts = np.bincount(y)
-        folds = min(folds, int(counts[counts > 0].min())) if counts.size else 0
+        folds = min(PROBE_FOLDS, int(counts[counts > 0].min())) if counts.size else 0
         if folds < 2 or len(set(y.tolist())) < 2:
-            return []
+            return ()
         acts = self._operand_activations
         results = []
         for merge in self.fusion_merges:
@@ -440,7 +382,7 @@ class Probes:
                 values = cross_val_score(model, x, y, cv=cv)
                 scores[name] = (float(values.mean()), float(values.std()))
             results.append(BranchProbe(merge.node.key, scores))
-        return results
+        return tuple(results)
 
     @staticmethod
     def _compact(x: np.ndarray, dims: int = 256) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Every plot that applies to a subject, for reports and `check --plots DIR`."""
+"""Every plot that applies to a subject, for reports and `check --plots DIR`: drawn from the
+subject's records (its history and recorded measurements), never by measuring anything."""
 
 from __future__ import annotations
 
@@ -11,20 +12,19 @@ from . import plots
 
 
 def figures_for(subject: Subject, report: Report) -> Dict[str, Callable]:
-    """name -> a function drawing the figure; only plots whose data is already there or cheap."""
+    """name -> a function drawing the figure, for each plot whose data the subject holds."""
     found: Dict[str, Callable] = {}
     if subject.history is not None:
         found["learning_curves"] = lambda: plots.learning_curves(subject.history, report.findings, subject.name)
-    probes = subject.probes
-    if probes is not None:
-        if probes.fusion_merges:
-            found["branch_scales"] = lambda: plots.merge_scales(probes.merge_scales())
-        if len(probes.names) > 1 and probes.labels is not None:
-            result = probes.ablation()
-            if result is not None:
-                found["modality_contribution"] = lambda: plots.modality_contribution(result)
-        if any(n.layer.class_name == "BatchNormalization" for n in probes.spec.nodes.values()):
-            found["batchnorm_shift"] = lambda: plots.batchnorm_shift(probes.batchnorm())
+    record = subject.measurements
+    if record is None:
+        return found
+    if record.merge_scales:
+        found["branch_scales"] = lambda: plots.merge_scales(record.merge_scales)
+    if record.ablation is not None and len(record.inputs) > 1:
+        found["modality_contribution"] = lambda: plots.modality_contribution(record.ablation)
+    if record.batchnorm:
+        found["batchnorm_shift"] = lambda: plots.batchnorm_shift(record.batchnorm)
     return found
 
 

@@ -54,6 +54,12 @@ def _finding_card(finding: Finding) -> str:
     return "\n".join(parts)
 
 
+_TRIAL_COLUMNS = ("code", "verdict", "fix", "baseline", "candidate", "gain", "spread", "finding gone")
+_TRIALS_NOTE = ("Best held-out score of each run, mean ± standard deviation over seeds; a fix is confirmed only when "
+                "its gain exceeds the seed-to-seed spread; ≥ marks a mean that counts a run stopped, once the verdict "
+                "could no longer change, at its best score so far.")
+
+
 def _trials(report: Report) -> str:
     if not report.trials:
         return ""
@@ -65,8 +71,8 @@ def _trials(report: Report) -> str:
                     f"<td>{escape(t['fix'])}</td><td>{_ms(base)}</td><td>{_ms(cand)}</td>"
                     f"<td>{_num(t.get('metric_gain'))}</td><td>{_num(t.get('spread'), signed=False)}</td>"
                     f"<td>{escape(str(t.get('finding_gone')))}</td></tr>")
-    head = "<tr><th>code</th><th>verdict</th><th>fix</th><th>baseline</th><th>candidate</th><th>gain</th><th>spread</th><th>finding gone</th></tr>"
-    return f"<h2>Fix trials</h2><p class='muted'>Best held-out score of each run, mean ± standard deviation over seeds; a fix is confirmed only when its gain exceeds the seed-to-seed spread; ≥ marks a mean that counts a run stopped, once the verdict could no longer change, at its best score so far.</p><table>{head}{''.join(rows)}</table>"
+    head = "".join(f"<th>{name}</th>" for name in _TRIAL_COLUMNS)
+    return f"<h2>Fix trials</h2><p class='muted'>{_TRIALS_NOTE}</p><table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def _ms(side: dict) -> str:
@@ -99,19 +105,21 @@ def render(report: Report, images: Optional[Dict[str, bytes]] = None, title: str
                     for label in ("error", "warning", "info")) if report.findings else "<span class='pill ok'>no findings</span>"
     subjects = ", ".join(f"<span class='code'>{escape(s)}</span>" for s in dict.fromkeys(report.subjects))
     body: List[str] = [f"<h1>{escape(title)}</h1>", f"<p class='muted'>{subjects}</p>", f"<div class='summary'>{pills}</div>"]
-    if report.errors:
-        body.append("<div class='card error'><strong>Incomplete diagnosis:</strong> "
-                    + escape("; ".join(f"{e.code} crashed ({e.exc_type}: {e.message})" for e in report.errors)) + "</div>")
+    if report.incomplete:
+        problems = [f"{e.code} crashed ({e.exc_type}: {e.message})" for e in report.errors]
+        problems += [f"{s.code} could not run (measuring {'; '.join(s.failed)})" for s in report.skipped if s.failed]
+        body.append("<div class='card error'><strong>Incomplete diagnosis:</strong> " + escape("; ".join(problems))
+                    + "</div>")
     body.append("<h2>Findings</h2>" if report.findings else "")
     body.extend(_finding_card(f) for f in report.findings)
     body.append(_trials(report))
     body.append(_figures(images))
-    if report.unexamined:
-        items = "".join(f"<li><span class='code'>{escape(u.location.layer or u.location.output or '')}</span> {escape(u.reason)}</li>"
-                        for u in report.unexamined)
+    if report.not_inspected:
+        items = "".join(f"<li><span class='code'>{escape(u.location.layer or u.location.output or '')}</span> "
+                        f"{escape(u.reason)}</li>" for u in report.not_inspected)
         body.append(f"<h2>Not inspected</h2><ul>{items}</ul>")
-    if report.skipped:
-        missing = Counter(m for s in report.skipped for m in s.missing)
+    if any(not s.failed for s in report.skipped):
+        missing = Counter(m for s in report.skipped if not s.failed for m in s.missing)
         body.append("<p class='muted'>Skipped: " + escape(", ".join(f"{n} rules need {m}" for m, n in missing.items())) + "</p>")
     body.append(f"<p class='muted'>fusiondoctor {escape(__version__)}</p>")
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"

@@ -46,7 +46,8 @@ def render(report: Report, **_options) -> str:
             lines.append(f"| {t['code']} | **{t['verdict']}** | {t['baseline'].get('mean')} | {bound}{t['candidate'].get('mean')} | "
                          f"{t.get('metric_gain')} | {t.get('spread')} | {t.get('finding_gone')} |")
         lines.append("")
-    if report.unexamined:
-        lines += ["## Not inspected", ""] + [f"- {_cell(u.location.layer or u.location.output or '')}: {u.reason}" for u in report.unexamined]
+    if report.not_inspected:
+        lines += ["## Not inspected", ""]
+        lines += [f"- {_cell(u.location.layer or u.location.output or '')}: {u.reason}" for u in report.not_inspected]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -61,12 +61,16 @@ def summary_line(report: Report) -> str:
     return head
 
 
-def _skipped_line(report: Report) -> str:
-    if not report.skipped:
-        return ""
-    missing = Counter(m for s in report.skipped for m in s.missing)
-    reasons = "; ".join(f"{n} need {describe_missing(m)}" for m, n in missing.most_common())
-    return f"{len(report.skipped)} rule runs skipped: {reasons}."
+def _skipped_lines(report: Report) -> List[str]:
+    """Rules that could not run because a measurement failed (each named), then the others counted
+    by the input they lacked."""
+    lines = [f"{s.subject}: {s.code} {s.name} could not run: measuring {'; '.join(s.failed)}"
+             for s in report.skipped if s.failed]
+    missing = Counter(m for s in report.skipped if not s.failed for m in s.missing)
+    if missing:
+        reasons = "; ".join(f"{n} need {describe_missing(m)}" for m, n in missing.most_common())
+        lines.append(f"{sum(missing.values())} rule runs skipped: {reasons}.")
+    return lines
 
 
 def _mean_std(side: dict) -> str:
@@ -104,9 +108,9 @@ def render(report: Report, verbose: bool = False) -> str:
         if verbose:
             lines.extend("    " + line for line in error.traceback.splitlines())
         lines.append("")
-    if report.unexamined:
+    if report.not_inspected:
         lines.append("Not inspected:")
-        for item in report.unexamined:
+        for item in report.not_inspected:
             where = item.location.layer or item.location.output or ""
             lines.append(f"  {item.subject}: {where + ': ' if where else ''}{item.reason}")
         lines.append("")
@@ -114,7 +118,5 @@ def render(report: Report, verbose: bool = False) -> str:
         lines.extend(trial_lines(report.trials))
         lines.append("")
     lines.append(summary_line(report))
-    skipped = _skipped_line(report)
-    if skipped:
-        lines.append(skipped)
+    lines.extend(_skipped_lines(report))
     return "\n".join(lines) + "\n"

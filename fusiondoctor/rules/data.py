@@ -1,20 +1,21 @@
-"""FD5xx: what the model does with real data (needs --data): scales, statistics, labels, modalities."""
+"""FD5xx: what the model does with real data (needs --data): scales, statistics, labels, modalities.
+
+Each rule reads the measurements it declares (``measures=``), recorded before the engine runs.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import Iterator, Optional
 
+from ..measurements import LabelStats, Measurements
 from ..model import vocab
 from ..model.backbones import find_backbones
 from ..model.spec import ModelSpec
 from ..registry import rule
 from ..types import Fix, Location, NotInspected, PatchOp, Severity, Symptom
-
-if TYPE_CHECKING:  # probes load numpy and Keras; rules only read them
-    from ..probes.probes import Probes
 
 
 def _r(value: float) -> float:
@@ -31,8 +32,8 @@ class ScaleOptions:
     dead_zero_fraction: float = 0.99
 
 
-@rule("FD501", "fusion-branch-scale", Severity.WARNING, options=ScaleOptions)
-def fusion_branch_scale(probes: "Probes", options: ScaleOptions) -> Iterator[Symptom]:
+@rule("FD501", "fusion-branch-scale", Severity.WARNING, options=ScaleOptions, measures=("merge_scales",))
+def fusion_branch_scale(model: ModelSpec, measurements: Measurements, options: ScaleOptions) -> Iterator[Symptom]:
     """Branches that reach a fusion merge on very different scales, or dead (all zeros).
 
     ## What it does
@@ -55,8 +56,8 @@ def fusion_branch_scale(probes: "Probes", options: ScaleOptions) -> Iterator[Sym
                                 layers.LayerNormalization()(text_features)])
     ```
     """
-    for merge_key, rows in probes.merge_scales().items():
-        path = probes.spec.nodes[merge_key].layer.path
+    for merge_key, rows in (measurements.merge_scales or {}).items():
+        path = model.nodes[merge_key].layer.path
         for row in rows:
             if row.zero_fraction >= options.dead_zero_fraction:
                 yield Symptom(
@@ -95,8 +96,8 @@ class BatchNormOptions:
     max_log_var_ratio: float = 1.386
 
 
-@rule("FD502", "batchnorm-statistics-shift", Severity.WARNING, options=BatchNormOptions)
-def batchnorm_statistics_shift(probes: "Probes", options: BatchNormOptions) -> Iterator:
+@rule("FD502", "batchnorm-statistics-shift", Severity.WARNING, options=BatchNormOptions, measures=("batchnorm",))
+def batchnorm_statistics_shift(measurements: Measurements, options: BatchNormOptions) -> Iterator:
     """BatchNormalization moving statistics that do not match the statistics of your data.
 
     ## What it does
@@ -122,7 +123,7 @@ def batchnorm_statistics_shift(probes: "Probes", options: BatchNormOptions) -> I
     # or adapt the statistics: a few epochs with only the BatchNormalization layers trainable
     ```
     """
-    shifts = probes.batchnorm()
+    shifts = measurements.batchnorm or ()
     trained = [s for s in shifts if not s.fresh]
     fresh = [s for s in shifts if s.fresh]
     if fresh:
@@ -201,8 +202,8 @@ def _rescaled_range(model: ModelSpec, input_name: str, low: float, high: float) 
 _INDEX_CONSUMERS = ("Embedding", "StringLookup", "IntegerLookup", "CategoryEncoding", "Hashing", "TextVectorization")
 
 
-@rule("FD503", "input-scaling", Severity.WARNING, options=ScalingOptions)
-def input_scaling(probes: "Probes", options: ScalingOptions) -> Iterator[Symptom]:
+@rule("FD503", "input-scaling", Severity.WARNING, options=ScalingOptions, measures=("input_stats",))
+def input_scaling(model: ModelSpec, measurements: Measurements, options: ScalingOptions) -> Iterator[Symptom]:
     """Input values on a scale the model does not expect (0-255 pixels into a [-1, 1] backbone).
 
     ## What it does
@@ -227,13 +228,13 @@ def input_scaling(probes: "Probes", options: ScalingOptions) -> Iterator[Symptom
     x_train = keras.applications.mobilenet_v2.preprocess_input(images.astype("float32"))
     ```
     """
-    for stats in probes.input_stats():
-        consumers = _first_consumers(probes.spec, stats.name)
+    for stats in measurements.input_stats or ():
+        consumers = _first_consumers(model, stats.name)
         if stats.rank < 2 or any(c.layer.class_name in _INDEX_CONSUMERS for c in consumers):
             continue  # token ids and categories are indices, not values on a scale
-        low, high = _rescaled_range(probes.spec, stats.name, stats.minimum, stats.maximum)
+        low, high = _rescaled_range(model, stats.name, stats.minimum, stats.maximum)
         stats = dataclasses.replace(stats, minimum=low, maximum=high)
-        expected = _expected_range(probes.spec, stats.name)
+        expected = _expected_range(model, stats.name)
         problem = None
         if expected == "tf" and (stats.maximum > 2.0 or stats.minimum >= 0 and stats.maximum <= 1.0 and stats.maximum > 0.2):
             problem = "0-255 pixels" if stats.maximum > 2.0 else "[0, 1] values"
@@ -243,7 +244,7 @@ def input_scaling(probes: "Probes", options: ScalingOptions) -> Iterator[Symptom
             problem = "values scaled to [0, 1] or [-1, 1]"
         elif expected == "torch" and stats.maximum > 10:
             problem = "0-255 pixels"
-        elif expected is None and stats.maximum > options.max_unscaled and not _rescales(probes.spec, stats.name):
+        elif expected is None and stats.maximum > options.max_unscaled and not _rescales(model, stats.name):
             problem = f"raw values up to {stats.maximum:.4g}"
         if problem is None:
             continue
@@ -258,8 +259,8 @@ def input_scaling(probes: "Probes", options: ScalingOptions) -> Iterator[Symptom
                 "x = layers.Rescaling(1 / 127.5, offset=-1)(image_input)"))
 
 
-@rule("FD504", "labels-do-not-fit-loss", Severity.ERROR)
-def labels_do_not_fit_loss(probes: "Probes") -> Iterator[Symptom]:
+@rule("FD504", "labels-do-not-fit-loss", Severity.ERROR, measures=("labels",))
+def labels_do_not_fit_loss(model: ModelSpec, measurements: Measurements) -> Iterator[Symptom]:
     """Labels whose form or range does not fit the loss and the output head.
 
     ## What it does
@@ -287,27 +288,23 @@ def labels_do_not_fit_loss(probes: "Probes") -> Iterator[Symptom]:
     model.compile(loss="sparse_categorical_crossentropy")  # for integer class ids
     ```
     """
-    for head_output in probes.spec.outputs:
-        y = probes.data.labels_for(head_output.name, [o.name for o in probes.spec.outputs])
+    for head_output in model.outputs:
+        labels = (measurements.labels or {}).get(head_output.name)
         loss = head_output.loss
-        if y is None or loss is None or not loss.is_known:
+        if labels is None or loss is None or not loss.is_known:
             continue
-        width = probes.spec.nodes[head_output.key].width or 1
-        yield from _label_problems(y, width, loss.family, head_output.name, loss.name)
+        width = model.nodes[head_output.key].width or 1
+        yield from _label_problems(labels, width, loss.family, loss.name)
 
 
-def _label_problems(y, width: int, family: Optional[str], output: str, loss: str) -> Iterator[Symptom]:
-    import numpy as np
-
-    y = np.asarray(y)
+def _label_problems(labels: LabelStats, width: int, family: Optional[str], loss: str) -> Iterator[Symptom]:
+    output, columns, low, high = labels.output, labels.columns, labels.minimum, labels.maximum
     where = Location(output=output)
-    columns = y.shape[-1] if y.ndim >= 2 else 1
-    flat = y.reshape(len(y), -1).astype("float64")
-    evidence = {"labels_shape": str(tuple(y.shape)), "units": width, "loss": loss,
-                "label_min": _r(float(flat.min())), "label_max": _r(float(flat.max()))}
-    if family == vocab.BINARY and (flat.min() < 0 or flat.max() > 1):
+    evidence = {"labels_shape": str(labels.shape), "units": width, "loss": loss,
+                "label_min": _r(low), "label_max": _r(high)}
+    if family == vocab.BINARY and (low < 0 or high > 1):
         yield Symptom(f"binary crossentropy needs labels in [0, 1], but '{output}' gets labels from "
-                      f"{flat.min():g} to {flat.max():g}", where, evidence,
+                      f"{low:g} to {high:g}", where, evidence,
                       Fix("Map the labels to 0/1, or use a categorical loss for class ids", "y = (y == positive_class).astype('float32')"))
     elif family == vocab.BINARY and columns != width:
         yield Symptom(f"'{output}' has {width} unit(s) but its labels have {columns} column(s)", where, evidence,
@@ -324,25 +321,24 @@ def _label_problems(y, width: int, family: Optional[str], output: str, loss: str
                       where, evidence,
                       Fix("Use categorical_crossentropy for one-hot labels", 'loss="categorical_crossentropy"',
                           (PatchOp("loss", output, "name", "categorical_crossentropy"),)))
-    elif family == vocab.SPARSE and (flat.max() >= width or flat.min() < 0):
-        yield Symptom(f"class ids on '{output}' range from {flat.min():g} to {flat.max():g}, but {width} units allow 0 to {width - 1}",
+    elif family == vocab.SPARSE and (high >= width or low < 0):
+        yield Symptom(f"class ids on '{output}' range from {low:g} to {high:g}, but {width} units allow 0 to {width - 1}",
                       where, evidence, Fix("Number the classes from 0", "y = y - y.min()"))
     else:
-        yield from _balance(flat, columns, width, family, output, where, evidence)
+        yield from _balance(labels.class_counts, width, family, output, where, evidence)
 
 
-def _balance(flat, columns, width, family, output, where, evidence) -> Iterator[Symptom]:
+def _balance(counts, width, family, output, where, evidence) -> Iterator[Symptom]:
     if family not in (vocab.BINARY, vocab.CATEGORICAL, vocab.SPARSE) or (family == vocab.BINARY and width > 1):
         return
-    ids = (flat[:, 0] > 0.5).astype(int) if columns == 1 and family == vocab.BINARY else (
-        flat.argmax(axis=1) if columns > 1 else flat[:, 0].astype(int))
-    import numpy as np
-
-    counts = np.bincount(ids)
-    majority = float(counts.max() / counts.sum())
-    evidence = dict(evidence, classes_present=int((counts > 0).sum()), majority_share=_r(majority))
-    if (counts > 0).sum() < 2:
-        yield Symptom(f"every label of '{output}' is class {int(counts.argmax())}: there is nothing to learn", where, evidence)
+    if not counts or not sum(counts):
+        return
+    majority = max(counts) / sum(counts)
+    present = sum(1 for c in counts if c > 0)
+    evidence = dict(evidence, classes_present=present, majority_share=_r(majority))
+    if present < 2:
+        yield Symptom(f"every label of '{output}' is class {counts.index(max(counts))}: there is nothing to learn",
+                      where, evidence)
     elif majority >= 0.8:
         yield Symptom(f"labels of '{output}' are imbalanced: the majority class is {majority:.0%}, so a constant "
                       f"prediction already scores {majority:.2f} accuracy", where, evidence,
@@ -360,10 +356,10 @@ class ContributionOptions:
     used_drop: float = 0.05
 
 
-@rule("FD505", "modality-collapse", Severity.WARNING, options=ContributionOptions,
+@rule("FD505", "modality-collapse", Severity.WARNING, options=ContributionOptions, measures=("ablation",),
       explained_by=("FD103", "FD501"), causes=("the unused modality carries no signal for these labels",
                                                "one branch learns faster and the fused head stops listening to the other"))
-def modality_collapse(probes: "Probes", options: ContributionOptions) -> Iterator:
+def modality_collapse(measurements: Measurements, options: ContributionOptions) -> Iterator:
     """A fused model that ignores one of its inputs.
 
     ## What it does
@@ -390,16 +386,16 @@ def modality_collapse(probes: "Probes", options: ContributionOptions) -> Iterato
     text_features = layers.Dropout(0.3, noise_shape=(None, 1))(text_features)
     ```
     """
-    result = probes.ablation()
+    result = measurements.ablation
     if result is None:
         return
     if result.chance is not None and result.full_score <= result.chance + 0.02:
         yield NotInspected(f"the model scores {result.full_score:.3f}, no better than chance ({result.chance:.3f}): "
                            "ablation cannot show what it uses", Location())
         return
-    best = {name: max(result.for_input(name), key=lambda r: r.drop) for name in probes.names}
+    best = {name: max(result.for_input(name), key=lambda r: r.drop) for name in measurements.inputs}
     used = [n for n, r in best.items() if r.drop >= options.used_drop]
-    utilization = probes.conditional_utilization(result)
+    utilization = result.conditional_utilization()
     for name, row in best.items():
         if row.drop < options.unused_drop and used and name not in used:
             yield Symptom(
@@ -438,8 +434,9 @@ class FusionGapOptions:
 
 
 @rule("FD506", "fusion-worse-than-branch", Severity.WARNING, options=FusionGapOptions,
-      explained_by=("FD103", "FD501"))
-def fusion_worse_than_branch(probes: "Probes", options: FusionGapOptions) -> Iterator[Symptom]:
+      measures=("branch_probes", "merge_scales", "ablation"), explained_by=("FD103", "FD501"))
+def fusion_worse_than_branch(model: ModelSpec, measurements: Measurements,
+                             options: FusionGapOptions) -> Iterator[Symptom]:
     """Fused features that predict the labels worse than one branch's features alone.
 
     ## What it does
@@ -466,15 +463,15 @@ def fusion_worse_than_branch(probes: "Probes", options: FusionGapOptions) -> Ite
                                 layers.LayerNormalization()(text_features)])
     ```
     """
-    ablation = probes.ablation()
+    ablation = measurements.ablation
     model_score = ablation.full_score if ablation is not None and ablation.metric == "accuracy" else None
-    scales = probes.merge_scales()
-    for probe in probes.branch_probes():
+    scales = measurements.merge_scales or {}
+    for probe in measurements.branch_probes or ():
         fused, fused_std = probe.scores["fused"]
         branches = {k: v for k, v in probe.scores.items() if k != "fused"}
         best_name, (best, best_std) = max(branches.items(), key=lambda kv: kv[1][0])
         spread = max(fused_std, best_std)
-        path = probes.spec.nodes[probe.merge].layer.path
+        path = model.nodes[probe.merge].layer.path
         loudness = _loudness_over(scales.get(probe.merge, ()), best_name)
         evidence = {"probe_accuracy": ", ".join(f"{k}={v[0]:.3f}±{v[1]:.3f}" for k, v in probe.scores.items()),
                     "margin": options.margin}

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
+from ..measurements import MonitorReadings
 from ..registry import rule
 from ..types import Fix, Location, NotInspected, PatchOp, Severity, Symptom
-
-if TYPE_CHECKING:  # the monitor state holds live Keras objects; rules only read numbers
-    from ..live.monitor import MonitorState
 
 
 def _r(value: float) -> float:
@@ -26,7 +24,7 @@ class DriftOptions:
 
 
 @rule("FD601", "batchnorm-drift", Severity.WARNING, options=DriftOptions, explained_by=("FD104",))
-def batchnorm_drift(monitor: "MonitorState", options: DriftOptions) -> Iterator[Symptom]:
+def batchnorm_drift(monitor: MonitorReadings, options: DriftOptions) -> Iterator[Symptom]:
     """A pretrained backbone's BatchNormalization statistics drifting away during training.
 
     ## What it does
@@ -80,7 +78,7 @@ class BranchGradientOptions:
 
 @rule("FD602", "branch-gradient-imbalance", Severity.INFO, options=BranchGradientOptions,
       explained_by=("FD103", "FD501"))
-def branch_gradient_imbalance(monitor: "MonitorState", options: BranchGradientOptions) -> Iterator:
+def branch_gradient_imbalance(monitor: MonitorReadings, options: BranchGradientOptions) -> Iterator:
     """One branch of a fusion model receiving far smaller gradients than the other.
 
     ## What it does
@@ -136,7 +134,7 @@ class GradientSizeOptions:
 
 @rule("FD603", "vanishing-or-exploding-gradients", Severity.ERROR, options=GradientSizeOptions,
       explained_by=("FD101", "FD202"))
-def vanishing_or_exploding_gradients(monitor: "MonitorState", options: GradientSizeOptions) -> Iterator[Symptom]:
+def vanishing_or_exploding_gradients(monitor: MonitorReadings, options: GradientSizeOptions) -> Iterator[Symptom]:
     """A loss gradient that is zero, NaN, or enormous.
 
     ## What it does
@@ -182,7 +180,7 @@ class DeadReluOptions:
 
 
 @rule("FD604", "dying-relu", Severity.WARNING, options=DeadReluOptions)
-def dying_relu(monitor: "MonitorState", options: DeadReluOptions) -> Iterator[Symptom]:
+def dying_relu(monitor: MonitorReadings, options: DeadReluOptions) -> Iterator[Symptom]:
     """ReLU layers whose units output zero for every probe sample.
 
     ## What it does
@@ -214,7 +212,7 @@ def dying_relu(monitor: "MonitorState", options: DeadReluOptions) -> Iterator[Sy
 
 
 @rule("FD605", "weights-never-change", Severity.WARNING)
-def weights_never_change(monitor: "MonitorState") -> Iterator[Symptom]:
+def weights_never_change(monitor: MonitorReadings) -> Iterator[Symptom]:
     """Trainable layers whose weights have not changed at all since training started.
 
     ## What it does

@@ -296,7 +296,7 @@ def backbone_batchnorm_training_mode(model: ModelSpec) -> Iterator[Symptom]:
     """
     for backbone in transferred_backbones(model):
         bn = [model.nodes[k] for k in sorted(backbone.members)
-              if model.nodes[k].layer.class_name in ("BatchNormalization", "SyncBatchNormalization")]
+              if model.nodes[k].layer.class_name in vocab.BATCHNORM_CLASSES]
         drifting = [n for n in bn if _bn_in_training_mode(model, n)]
         if not drifting:
             continue

@@ -10,20 +10,22 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from ..config import Settings, load_settings
+from ..config import Settings, resolve
 from ..engine import Subject, diagnose
 from ..errors import FusionDoctorError, InputError
-from ..model.files import RawModel
+from ..live.keras_model import model_class
 from ..model.graph import heads, merges
+from ..model.live import raw_from_config
 from ..model.normalize import normalize
 from ..probes.data import make_probe_data
 from ..probes.labels import score_bounds, task_of, with_labels
+from ..probes.measure import measure
 from ..probes.probes import Probes
 from ..registry import get as get_rule
-from ..subject import load_model_spec
+from ..subject import live_model, load_model_spec, needed_measurements
 from ..types import Finding, Report
 from .patches import PatchError, apply_patch
-from .runner import Progress, Trial, TrialRunner, TrialSettings, _compile_config, endings, settled, verdict
+from .runner import Progress, Trial, TrialRunner, TrialSettings, endings, settled, trial_compile_config, verdict
 
 #: Samples trials train and validate on by default (probing uses its own, smaller sample).
 DEFAULT_TRIAL_SAMPLES = 4096
@@ -41,13 +43,6 @@ class Confirmation:
     def best(self) -> Optional[Trial]:
         confirmed = [t for t in self.trials if t.verdict == "confirmed"]
         return max(confirmed, key=lambda t: t.gain) if confirmed else None
-
-
-def _live(model: Any, unsafe: bool):
-    from ..probes.loading import load_for_probing
-    from ..subject import private_copy
-
-    return load_for_probing(model, unsafe) if isinstance(model, (str, os.PathLike)) else private_copy(model)
 
 
 def _patchable(findings: Iterable[Finding]) -> List[Finding]:
@@ -82,9 +77,7 @@ def _static_finding(code: str, config: dict, compile_config: dict, runner: Trial
     rule = get_rule(code)
     if not set(rule.needs) <= {"model", "compiled"}:
         return None
-    class_name = "Sequential" if type(runner.live).__name__ == "Sequential" else "Functional"
-    raw = RawModel({"class_name": class_name, "config": config, "module": "keras"}, compile_config, "3", None,
-                   "<candidate>", "live")
+    raw = raw_from_config(config, compile_config, model_class(runner.live), "<candidate>")
     report = diagnose(Subject("<candidate>", model=normalize(raw)), Settings(), [rule])
     return any(f.code == code for f in report.findings)
 
@@ -119,17 +112,16 @@ def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ig
             progress: bool = True, settings: Optional[Settings] = None, write: Optional[str] = None) -> Confirmation:
     """Diagnose ``model`` with ``data``, then retrain it with each patchable fix against the
     unpatched baseline over ``seeds`` seeds, and give each fix a verdict."""
-    base = (settings or load_settings()).with_overrides(tuple(select) if select is not None else None, (), tuple(ignore))
-    base = base.validate()
+    base = resolve(settings, select=select, ignore=ignore)
     if write:
         _refuse_overwrite(write, model)
     spec = load_model_spec(model)
-    live = _live(model, unsafe)
-    config, compile_config = live.get_config(), _compile_config(live)  # before probes add sub-models to the graph
+    live = live_model(model, unsafe)
+    config, compile_config = live.get_config(), trial_compile_config(live)  # before probes add sub-models
     trial_data = make_probe_data(data, spec, max_samples)
     probes = Probes(live, spec, trial_data)  # the same samples: the frozen backbone runs once for both
-    report = diagnose(Subject(str(model) if isinstance(model, (str, os.PathLike)) else spec.source, model=spec,
-                              probes=probes), base)
+    name = str(model) if isinstance(model, (str, os.PathLike)) else spec.source
+    report = diagnose(Subject(name, model=spec, measurements=measure(probes, needed_measurements(base.rules()))), base)
     head = next(iter(heads(spec)), None)
     if head is None or len(spec.outputs) != 1:
         raise FusionDoctorError("fix trials support single-output models")

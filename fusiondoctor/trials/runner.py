@@ -14,11 +14,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..probes.labels import Task, class_ids, correctness, score_bounds, task_of
-from ..types import Finding
+from ..live.keras_model import compile_config, model_class, model_from_config
 from ..probes import frontier
 from ..probes.activations import BATCH_SIZE
-from .patches import PatchError, apply_patch
+from ..probes.labels import Task, class_ids, correctness, score_bounds, task_of
+from .patches import PatchError
 
 
 #: Why a run may end before its last epoch with its score known (``Run.ended``).
@@ -192,9 +192,8 @@ class TrialRunner:
         import keras
 
         keras.utils.set_random_seed(seed)
-        cls = keras.Sequential if type(self.live).__name__ == "Sequential" else keras.Model
         with _scope(self.distribution):
-            model = cls.from_config(copy.deepcopy(config))  # Keras consumes the dict it is given
+            model = model_from_config(copy.deepcopy(config), model_class(self.live))
             self._start(model, seed)
             model.compile_from_config(copy.deepcopy(compile_config))
         return model
@@ -373,14 +372,14 @@ def _restore(optimizer, state) -> None:
         variable.assign(value)
 
 
-def _compile_config(live) -> dict:
+def trial_compile_config(live) -> dict:
+    """The model's compile settings as trials compile every run: rebuildable metrics, JIT on JAX only,
+    several steps per call into the backend."""
     import keras
 
-    config = dict(live.get_compile_config() or {})
+    config = compile_config(live) or {}
     if not config.get("loss"):
         raise PatchError("the model is not compiled with a loss: trials need model.compile(loss=...)")
-    if "optimizer" not in config and getattr(live, "optimizer", None) is not None:
-        config["optimizer"] = keras.optimizers.serialize(live.optimizer)
     config["metrics"] = _rebuildable_metrics(config.get("metrics"))
     # short runs: XLA compilation would cost TensorFlow more than it saves; JAX without jit is eager
     config["jit_compile"] = keras.backend.backend() == "jax"

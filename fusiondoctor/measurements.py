@@ -1,0 +1,141 @@
+"""Recorded measurements: the numbers data probes and live monitors took, frozen, for rules to read.
+
+Measuring happens before the engine runs (``probes.measure`` on data, ``live.monitor`` during
+``fit``); rules and renderers only read these records. Nothing here holds a live object or imports
+Keras or numpy, so a diagnosis can be replayed from a record (even unpickled in another process).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import FrozenSet, Mapping, Optional, Tuple
+
+#: What the data probes can measure, by name, with what each name means. A data rule lists the
+#: names it reads (``@rule(..., measures=(...))``); only those of the selected rules are measured.
+MEASUREMENTS: Mapping[str, str] = {
+    "labels": "the form and range of each output's labels",
+    "input_stats": "the range of each input's values",
+    "merge_scales": "the activation scale of each branch at each fusion merge",
+    "batchnorm": "BatchNormalization moving statistics against the data's",
+    "ablation": "the drop of the model's metric when each input is ablated",
+    "branch_probes": "linear probes on each branch's features at each fusion merge",
+}
+
+
+@dataclass(frozen=True)
+class LabelStats:
+    """The form and range of one output's labels."""
+
+    output: str
+    shape: Tuple[int, ...]
+    columns: int  # size of the last axis (1 for a vector of labels)
+    minimum: float
+    maximum: float
+    #: Samples per class: argmax of multi-column labels, the 0.5 threshold of labels in [0, 1], or
+    #: the integer value of non-negative integer labels; None when the labels are none of these.
+    class_counts: Optional[Tuple[int, ...]] = None
+
+
+@dataclass(frozen=True)
+class InputStats:
+    name: str
+    minimum: float
+    maximum: float
+    mean: float
+    std: float
+    integer_share: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class OperandScale:
+    """One operand of a fusion merge on the data: its RMS activation and share of exact zeros."""
+
+    key: str
+    producer: Optional[str]
+    rms: float
+    zero_fraction: float
+    width: int
+
+
+@dataclass(frozen=True)
+class BatchNormShift:
+    path: str
+    key: str
+    mean_shift: float  # mean over channels of |batch mean - moving mean| / moving std
+    log_var_ratio: float  # mean over channels of |log(batch var / moving var)|
+    fresh: bool  # moving statistics still at their initial values (never trained)
+
+
+@dataclass(frozen=True)
+class Ablation:
+    input: str
+    mode: str  # zero / mean / shuffle
+    drop: float
+    low: float
+    high: float
+    method: str  # "front" (cached frozen-front features ablated) or "full" (whole model re-run)
+
+
+@dataclass(frozen=True)
+class AblationResult:
+    metric: str
+    full_score: float
+    chance: Optional[float]
+    rows: Tuple[Ablation, ...] = ()
+
+    def for_input(self, name: str) -> Tuple[Ablation, ...]:
+        return tuple(r for r in self.rows if r.input == name)
+
+    def conditional_utilization(self) -> Mapping[str, float]:
+        """Wu et al. (ICML 2022): u(m | others) = (A(full) - A(m replaced by its mean)) / A(full)."""
+        if self.full_score <= 0 or self.metric != "accuracy":
+            return {}
+        return {row.input: row.drop / self.full_score for row in self.rows if row.mode == "mean"}
+
+
+@dataclass(frozen=True)
+class BranchProbe:
+    merge: str
+    scores: Mapping[str, Tuple[float, float]]  # operand producer (or "fused") -> (mean CV accuracy, std)
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """What the data probes measured on one model and one data sample.
+
+    ``measured`` names what was asked for and measured; a measured value may still be None when it
+    does not apply (no labels to ablate against). ``failed`` maps a name to why it could not be measured.
+    """
+
+    source: str
+    samples: int
+    inputs: Tuple[str, ...]  # input names, in the order the model takes them
+    measured: FrozenSet[str] = frozenset()
+    failed: Mapping[str, str] = field(default_factory=dict)
+    labels: Optional[Mapping[str, LabelStats]] = None  # by output name, for outputs with labels
+    input_stats: Optional[Tuple[InputStats, ...]] = None
+    merge_scales: Optional[Mapping[str, Tuple[OperandScale, ...]]] = None  # by merge node key
+    batchnorm: Optional[Tuple[BatchNormShift, ...]] = None
+    ablation: Optional[AblationResult] = None
+    branch_probes: Optional[Tuple[BranchProbe, ...]] = None
+
+    def missing(self, names: Tuple[str, ...]) -> Tuple[str, ...]:
+        """Why each of ``names`` cannot be read: its failure, or that it was not measured."""
+        return tuple(f"{name}: {self.failed[name]}" if name in self.failed else f"{name}: not measured"
+                     for name in names if name not in self.measured)
+
+
+@dataclass(frozen=True)
+class MonitorReadings:
+    """What DoctorCallback's live monitors read at one check during ``fit``."""
+
+    epoch: int
+    checks: int
+    bn_drift: Mapping[str, float] = field(default_factory=dict)  # BN layer path -> drift of the moving mean
+    backbone_bn: Mapping[str, str] = field(default_factory=dict)  # BN layer path -> backbone architecture
+    branch_grads: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # merge -> producer -> RMS
+    global_grad_norm: Optional[float] = None
+    gradients_available: Optional[bool] = None
+    dead_relu: Mapping[str, float] = field(default_factory=dict)  # layer path -> share of units dead
+    unchanged: Tuple[str, ...] = ()  # trainable layers whose weights did not move

@@ -1,0 +1,42 @@
+"""Measure before diagnosing: run the probes the selected rules declare, into a frozen record.
+
+    record = measure(probes, subject.needed_measurements(settings.rules()))
+
+A measurement that fails is recorded with its reason; the engine then skips the rules that needed
+it (the diagnosis is incomplete, so the exit code is 2), and no rule ever crashes on it.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..errors import InputError
+from ..measurements import MEASUREMENTS, Measurements
+from .probes import Probes
+
+#: Measurements that run the model forward: the sample is fitted into the time budget before them.
+_FORWARD = ("merge_scales", "batchnorm", "ablation", "branch_probes")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:160] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def measure(probes: Probes, names: Iterable[str]) -> Measurements:
+    """The record of the named measurements (unknown names are refused)."""
+    names = tuple(dict.fromkeys(names))
+    unknown = [n for n in names if n not in MEASUREMENTS]
+    if unknown:
+        raise ValueError(f"unknown measurements {unknown} (known: {', '.join(MEASUREMENTS)})")
+    if any(n in _FORWARD for n in names):
+        probes.calibrate()  # every measurement reads the same (possibly smaller) sample
+    values, failed = {}, {}
+    for name in names:
+        try:
+            values[name] = getattr(probes, name)
+        except InputError:
+            raise
+        except Exception as exc:  # a measurement that fails is a skip for its rules, never a crash
+            failed[name] = _describe(exc)
+    return Measurements(probes.data.source, probes.data.n, tuple(probes.names), frozenset(values), failed, **values)
