@@ -217,3 +217,41 @@ class Report:
             self.errors + other.errors,
             self.trials + other.trials,
         )
+
+    # ---- notebooks and data frames ------------------------------------------------------------
+
+    def _repr_html_(self) -> str:
+        """The HTML report, shown by Jupyter and Colab when a cell ends with a Report."""
+        from .render import html  # lazy: renderers load only when a report is displayed
+
+        return html.render(self)
+
+    def _repr_markdown_(self) -> str:
+        """The Markdown report, for front ends that show Markdown rather than HTML."""
+        from .render import markdown
+
+        return markdown.render(self)
+
+    def to_frame(self):
+        """The findings as a pandas DataFrame, one row per finding (pandas is imported here only).
+
+        ``severity`` is an ordered categorical (info < warning < error), so
+        ``frame[frame.severity >= "warning"]`` works; ``epoch`` is a nullable integer.
+        """
+        import pandas as pd
+
+        rows = [{
+            "subject": f.subject, "code": f.code, "name": f.name, "severity": f.severity.label, "message": f.message,
+            "layer": f.location.layer, "output": f.location.output, "metric": f.location.metric,
+            "epoch": f.location.epoch, "fix": f.fix.title if f.fix else None,
+            "explained_by": "; ".join(f.explained_by) or None,
+        } for f in self.findings]
+        frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+        frame["severity"] = pd.Categorical(frame["severity"], categories=[s.label for s in Severity], ordered=True)
+        frame["epoch"] = frame["epoch"].astype("Int64")
+        return frame
+
+
+#: The columns of ``Report.to_frame()``, in order.
+FRAME_COLUMNS = ("subject", "code", "name", "severity", "message", "layer", "output", "metric", "epoch", "fix",
+                 "explained_by")
