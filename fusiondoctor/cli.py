@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="diagnose model files (.keras, .h5, config .json) and training histories")
     check.add_argument("paths", nargs="*", metavar="PATH", help="model files to check")
-    check.add_argument("--history", metavar="FILE", help="training history: History JSON, CSVLogger CSV or TensorBoard log dir")
+    check.add_argument("--history", metavar="FILE", help="training history: History JSON, CSV (CSVLogger or pandas "
+                                                         "to_csv), TensorBoard log dir, or mlflow:RUN_ID")
     check.add_argument("--data", metavar="NPZ", help="probe the model with data: one array per input (named after the "
                                                    "input layer) plus y; enables the FD5xx rules (loads Keras)")
     check.add_argument("--max-samples", type=int, default=None, metavar="N", help="samples probed from --data (default 512)")

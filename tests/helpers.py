@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List
 
-HEAVY_MODULES = ("tensorflow", "keras", "tf_keras", "matplotlib", "jax", "torch")
+HEAVY_MODULES = ("tensorflow", "keras", "tf_keras", "matplotlib", "jax", "torch", "pandas", "mlflow")
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import vocab
-from ..model.backbones import find_backbones
+from ..model.backbones import Backbone, find_backbones
 from ..model.graph import merges
 from ..model.spec import ModelSpec, Node
 from ..types import Finding, Severity
@@ -119,7 +119,7 @@ class _Graph:
     def of(cls, spec: ModelSpec) -> _Graph:
         graph = cls()
         opened = _opened_scopes(spec)
-        flattened = {key: b for b in find_backbones(spec) if not b.nested for key in b.members}
+        flattened = {key: b for b in find_backbones(spec) if not b.nested for key in _backbone_box(spec, b)}
         nested_arch = {b.prefix.rstrip("/"): b.arch for b in find_backbones(spec) if b.nested}
         outputs = {o.key for o in spec.outputs}
         alias: dict[str, str] = {}
@@ -237,6 +237,15 @@ class _Graph:
                 if closed:
                     return region
         return None
+
+
+def _backbone_box(spec: ModelSpec, backbone: Backbone) -> set[str]:
+    """The nodes a flattened backbone's box holds: up to its feature output (an ImageNet classifier
+    after it is drawn apart), without a merge in front of it (``Concatenate()([gray] * 3)``)."""
+    box = {backbone.top} | {n.key for n in spec.upstream(backbone.top) if not n.model_input}
+    front = {k for k in box if spec.nodes[k].layer.class_name in vocab.MERGE_CLASSES
+             and not set(spec.nodes[k].inputs) & box}
+    return box - front
 
 
 def _kind(node: Node, is_output: bool) -> str:
@@ -385,7 +394,7 @@ def draw_model(spec: ModelSpec, findings: Iterable[Finding] = ()):
     ax.set_xlim(-GAP - max(0.0, 4.0 - width) / 2, span_x + GAP + max(0.0, 4.0 - width) / 2)
     ax.set_ylim(-(layout.ranks - 1) * ROW - BOX_H / 2 - 0.45, BOX_H / 2 + 0.55)
     ax.axis("off")
-    font = max(4.5, 7.5 * scale)
+    font = 7.5 * scale  # text scales with the boxes, so labels stay inside them
 
     def centre(unit: str) -> tuple[float, float]:
         return layout.x[unit], -layout.rank[unit] * ROW
