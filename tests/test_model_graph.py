@@ -18,7 +18,7 @@ import pytest
 import fusiondoctor
 from fusiondoctor.render import model_graph
 from fusiondoctor.render.graph_layout import layered_layout
-from fusiondoctor.render.model_graph import BOX_W, MAX_FIGURE, draw_model, model_png
+from fusiondoctor.render.model_graph import MAX_FIGURE, draw_model, model_png
 from fusiondoctor.types import Severity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,14 +63,24 @@ def drawn(model_or_path):
 
 
 def assert_readable(fig, drawing) -> None:
-    """Bounded figure, and no two boxes on one rank overlapping."""
+    """A bounded figure, one patch per box, and no two boxes overlapping as drawn."""
     width, height = fig.get_size_inches()
     assert width <= MAX_FIGURE[0] + 1e-6 and height <= MAX_FIGURE[1] + 1e-6
-    layout = drawing.layout
-    for a in drawing.boxes:
-        for b in drawing.boxes:
-            if a < b and layout.rank[a] == layout.rank[b]:
-                assert abs(layout.x[a] - layout.x[b]) >= BOX_W, (a, b)
+    drawn_boxes = boxes(fig)
+    assert set(drawn_boxes) == set(drawing.boxes)
+    rects = {k: (p.get_x(), p.get_y(), p.get_x() + p.get_width(), p.get_y() + p.get_height())
+             for k, p in drawn_boxes.items()}
+    keys = sorted(rects)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = rects[a], rects[b]
+            assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, f"boxes {a} and {b} overlap"
+
+
+def scale(fig) -> float:
+    """Inches of paper per inch of layout: 1.0 is full size."""
+    left, right = fig.axes[0].get_xlim()
+    return fig.get_size_inches()[0] / (right - left)
 
 
 def load_build(folder: str):
@@ -279,6 +289,7 @@ def test_a_wide_model_keeps_a_bounded_figure(fresh):
     fig, drawing, _ = drawn(model)
     assert len(drawing.boxes) == 24 * 2 + 2
     assert_readable(fig, drawing)
+    assert scale(fig) > 0.75, "drawn across the page, a wide model keeps its labels near full size"
 
 
 # ---- the layout alone ---------------------------------------------------------------------------

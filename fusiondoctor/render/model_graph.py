@@ -26,7 +26,10 @@ from .graph_layout import Layout, layered_layout
 
 MAX_RUN = 4  # longest run of plain layers drawn layer by layer
 MAX_BOXES = 36  # above this many boxes, blocks are folded too
-BOX_W, BOX_H, ROW, GAP = 2.6, 0.62, 1.15, 0.45  # inches, before the figure is scaled to fit
+BOX_W, BOX_H = 2.6, 0.62  # inches, before the figure is scaled to fit
+ROW, COL = 1.15, BOX_W + 0.9  # distance between ranks drawn down the page, or across it
+GAP, GAP_ACROSS = 0.45, 0.3  # between boxes of one rank
+TITLE, LEGEND, MIN_WIDTH = 0.55, 0.4, 4.0
 MAX_FIGURE = (16.0, 20.0)  # inches
 STACKED, SHADOW = ("model", "backbone"), 0.06  # boxes that stand for a whole model, drawn as a stack
 LABEL_CHARS = 44
@@ -377,33 +380,82 @@ def _clip(text: str, limit: int = LABEL_CHARS) -> str:
 # ---- drawing -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Layout units to figure inches: ranks go down the page, or across it for wide, shallow models."""
+
+    layout: Layout
+    down: bool
+
+    def place(self, rank: float, across: float) -> tuple[float, float]:
+        return (across, -rank * ROW) if self.down else (rank * COL, -across)
+
+    def centre(self, unit: str) -> tuple[float, float]:
+        return self.place(self.layout.rank[unit], self.layout.x[unit])
+
+    def leave(self, unit: str, stacked: bool) -> tuple[float, float]:
+        x, y = self.centre(unit)
+        behind = SHADOW if stacked else 0.0
+        return (x, y - BOX_H / 2 - behind) if self.down else (x + BOX_W / 2 + behind, y)
+
+    def enter(self, unit: str, offset: float) -> tuple[float, float]:
+        x, y = self.centre(unit)
+        return (x + offset, y + BOX_H / 2) if self.down else (x - BOX_W / 2, y - offset)
+
+    @property
+    def side(self) -> float:
+        """Length of the box side that edges enter."""
+        return BOX_W if self.down else BOX_H
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """(left, right, bottom, top) of everything drawn, margins for the title and legend included."""
+        xs, ys = zip(*(self.centre(u) for u in self.layout.x), strict=True) if self.layout.x else ((0.0,), (0.0,))
+        return (min(xs) - BOX_W / 2 - GAP, max(xs) + BOX_W / 2 + GAP + SHADOW,
+                min(ys) - BOX_H / 2 - SHADOW - LEGEND, max(ys) + BOX_H / 2 + TITLE)
+
+    def scale(self) -> float:
+        left, right, bottom, top = self.extent()
+        return min(1.0, MAX_FIGURE[0] / (right - left), MAX_FIGURE[1] / (top - bottom))
+
+
+def _frame(drawing: ModelDrawing) -> _Frame:
+    """Top to bottom, unless the model is so wide that left to right draws it larger."""
+    down = _Frame(drawing.layout, True)
+    if down.scale() >= 1.0:
+        return down
+    pairs = [(e.source, e.target) for e in drawing.edges]
+    inputs = [u for u, b in drawing.boxes.items() if b.kind == "input"]
+    across = _Frame(layered_layout(list(drawing.boxes), pairs, {u: BOX_H for u in drawing.boxes}, GAP_ACROSS,
+                                   pinned_top=inputs), False)
+    return across if across.scale() > down.scale() else down
+
+
 def draw_model(spec: ModelSpec, findings: Iterable[Finding] = ()):
     """A matplotlib Figure of the model's graph, flagged layers outlined in their severity's colour
-    and labelled with the rule codes. Box ``i`` is the patch with gid ``box:<key>``; each edge the
-    patch with gid ``edge:<source>-><target>``."""
+    and labelled with the rule codes. Each box is the patch with gid ``box:<key>``, each edge the
+    patch with gid ``edge:<source>-><target>``, each code label the text with gid ``codes:<key>``;
+    ``figure.fusiondoctor_drawing`` holds the ModelDrawing (its layout the one drawn)."""
     from .plots import _pyplot
 
     drawing = model_boxes(spec, findings)
-    layout = drawing.layout
-    plt = _pyplot()
-    span_x = max((layout.x[u] for u in drawing.boxes), default=0.0) + BOX_W / 2
-    width, height = span_x + 2 * GAP, layout.ranks * ROW + 1.0
-    scale = min(1.0, MAX_FIGURE[0] / width, MAX_FIGURE[1] / height)
-    fig = plt.figure(figsize=(max(width, 4.0) * scale, height * scale))
+    frame = _frame(drawing)
+    drawing.layout = frame.layout
+    left, right, bottom, top = frame.extent()
+    if right - left < MIN_WIDTH:
+        left, right = left - (MIN_WIDTH - (right - left)) / 2, right + (MIN_WIDTH - (right - left)) / 2
+    scale = frame.scale()
+    fig = _pyplot().figure(figsize=((right - left) * scale, (top - bottom) * scale))
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(-GAP - max(0.0, 4.0 - width) / 2, span_x + GAP + max(0.0, 4.0 - width) / 2)
-    ax.set_ylim(-(layout.ranks - 1) * ROW - BOX_H / 2 - 0.45, BOX_H / 2 + 0.55)
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
     ax.axis("off")
     font = 7.5 * scale  # text scales with the boxes, so labels stay inside them
-
-    def centre(unit: str) -> tuple[float, float]:
-        return layout.x[unit], -layout.rank[unit] * ROW
-
-    for edge, (start, end) in zip(drawing.edges, _edge_ends(drawing, centre), strict=True):
-        _draw_edge(ax, drawing, edge, start, end, font)
+    for edge, points in zip(drawing.edges, _edge_points(drawing, frame), strict=True):
+        _draw_edge(ax, edge, points, font)
     for box in drawing.boxes.values():
-        _draw_box(ax, box, centre(box.key), font)
-    fig.text(0.5, 1 - 0.12 / (height * scale), drawing.title, ha="center", va="top", fontsize=font + 1, color="#1c2833")
+        _draw_box(ax, box, frame.centre(box.key), font)
+    ax.text((left + right) / 2, top - 0.15, drawing.title, ha="center", va="top", fontsize=font + scale,
+            color="#1c2833")
     _legend(fig, drawing, font)
     fig.fusiondoctor_drawing = drawing
     return fig
@@ -416,38 +468,39 @@ def model_png(spec: ModelSpec, findings: Iterable[Finding] = ()) -> bytes:
     return figure_bytes(draw_model(spec, findings))
 
 
-def _edge_ends(drawing: ModelDrawing, centre) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    """Where each edge leaves its source (bottom) and enters its target (top): edges into one box are
-    spread over its top edge in the order of their sources, so each operand of a merge shows apart."""
+def _edge_points(drawing: ModelDrawing, frame: _Frame) -> list[list[tuple[float, float]]]:
+    """The points of each edge: out of its source, through a point on each rank it passes, into its
+    target. Edges into one box are spread over the side they enter in the order of their sources,
+    so each operand of a merge shows apart."""
+    layout = frame.layout
+
+    def came_from(index: int) -> float:
+        edge = drawing.edges[index]
+        route = layout.routes.get((edge.source, edge.target))
+        return route[-1] if route else layout.x[edge.source]
+
     incoming: dict[str, list[int]] = {}
     for index, edge in enumerate(drawing.edges):
         incoming.setdefault(edge.target, []).append(index)
-    def came_from(index: int) -> float:
-        edge = drawing.edges[index]
-        route = drawing.layout.routes.get((edge.source, edge.target))
-        return route[-1] if route else drawing.layout.x[edge.source]
-
-    ends = {}
+    entries = {}
     for target, indices in incoming.items():
         indices.sort(key=came_from)
-        x, y = centre(target)
+        step = min(0.45, frame.side * 0.8 / max(1, len(indices)))
         for slot, index in enumerate(indices):
-            offset = (slot - (len(indices) - 1) / 2) * min(0.45, BOX_W * 0.8 / max(1, len(indices)))
-            ends[index] = (x + offset, y + BOX_H / 2)
-    def leaves(unit: str) -> tuple[float, float]:
-        x, y = centre(unit)
-        return x, y - BOX_H / 2 - (SHADOW if drawing.boxes[unit].kind in STACKED else 0.0)
+            entries[index] = frame.enter(target, (slot - (len(indices) - 1) / 2) * step)
+    points = []
+    for index, edge in enumerate(drawing.edges):
+        route = layout.routes.get((edge.source, edge.target), ())
+        start = layout.rank[edge.source]
+        middle = [frame.place(start + i + 1, across) for i, across in enumerate(route)]
+        points.append([frame.leave(edge.source, drawing.boxes[edge.source].kind in STACKED), *middle, entries[index]])
+    return points
 
-    return [(leaves(e.source), ends[i]) for i, e in enumerate(drawing.edges)]
 
-
-def _draw_edge(ax, drawing: ModelDrawing, edge: Edge, start, end, font: float) -> None:
+def _draw_edge(ax, edge: Edge, points: list[tuple[float, float]], font: float) -> None:
     from matplotlib.patches import FancyArrowPatch
     from matplotlib.path import Path as MplPath
 
-    route = drawing.layout.routes.get((edge.source, edge.target), ())
-    top = -drawing.layout.rank[edge.source] * ROW
-    points = [start] + [(x, top - (i + 1) * ROW) for i, x in enumerate(route)] + [end]
     codes = [MplPath.MOVETO] + [MplPath.LINETO] * (len(points) - 1)
     arrow = FancyArrowPatch(path=MplPath(points, codes), arrowstyle="-|>", mutation_scale=8 + font, color="#566573",
                             linewidth=0.9, shrinkA=0, shrinkB=0, zorder=1)
