@@ -216,18 +216,21 @@ class Store:
     experiment: str
 
 
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    """MLflow with a SQLite store of this test's own (MLflow 3 refuses the old ./mlruns file store by
-    default) and artifacts under tmp_path, set the way users set it: ``mlflow.set_tracking_uri``."""
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """MLflow with a SQLite store of this module's own (MLflow 3 refuses the old ./mlruns file store
+    by default; one store, as creating its tables takes seconds) and artifacts beside it, set the way
+    users set it: ``mlflow.set_tracking_uri``."""
     mlflow = pytest.importorskip("mlflow")
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # set_tracking_uri sets it; restored after
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    artifacts = (tmp_path / "artifacts").as_uri()
-    experiment = mlflow.tracking.MlflowClient().create_experiment("fusiondoctor", artifact_location=artifacts)
-    yield Store(mlflow, uri, experiment)
-    mlflow.set_tracking_uri(None)
+    folder = tmp_path_factory.mktemp("mlflow")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)  # set_tracking_uri sets it; restored after
+        uri = f"sqlite:///{folder / 'mlflow.db'}"
+        mlflow.set_tracking_uri(uri)
+        artifacts = (folder / "artifacts").as_uri()
+        experiment = mlflow.tracking.MlflowClient().create_experiment("fusiondoctor", artifact_location=artifacts)
+        yield Store(mlflow, uri, experiment)
+        mlflow.set_tracking_uri(None)
 
 
 def cli_env(uri: str) -> dict:
@@ -326,7 +329,8 @@ def test_mlflow_unreachable_server_is_one_line_error(store):
     with socket.socket() as probe:  # a loopback port with nothing listening
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = run_cli_env("check", "--history", "mlflow:abc", env=cli_env(f"http://127.0.0.1:{port}"))
+    env = {**cli_env(f"http://127.0.0.1:{port}"), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}  # the user's setting wins
+    result = run_cli_env("check", "--history", "mlflow:abc", env=env)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2 and len(lines) == 1, result.stderr
     assert "cannot read the MLflow store" in lines[0] and "Traceback" not in result.stderr

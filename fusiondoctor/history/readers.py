@@ -11,8 +11,9 @@ import math
 import os
 import sys
 import types
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits
@@ -22,7 +23,7 @@ from .spec import HistorySpec, from_columns
 MAX_EPOCHS = 1_000_000
 
 
-def read_history(obj: Any, name: Optional[str] = None, limits: Limits = DEFAULT_LIMITS) -> HistorySpec:
+def read_history(obj: Any, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> HistorySpec:
     """A HistorySpec from a path, ``mlflow:RUN_ID``, a keras History, its ``.history`` dict, a pandas
     DataFrame, or a HistorySpec."""
     if isinstance(obj, HistorySpec):
@@ -94,7 +95,7 @@ def _number(value: Any, source: str, key: str) -> float:
 
 
 def _from_mapping(mapping: Mapping, source: str, fmt: str) -> HistorySpec:
-    columns: Dict[str, List[float]] = {}
+    columns: dict[str, list[float]] = {}
     for key, values in mapping.items():
         if not isinstance(key, str):
             raise InputError(source, f"metric name {key!r} is not a string")
@@ -151,15 +152,17 @@ def _read_csv(text: str, source: str) -> HistorySpec:
     epoch_cells = cells_of.pop("epoch", None)
     if not cells_of:
         raise InputError(source, "CSV history has no metric columns")
-    epoch_numbers = _epoch_numbers([_number(c, source, "epoch") for c in epoch_cells] if epoch_cells else None, len(body))
-    columns: Dict[str, List[float]] = {}
-    epochs: Dict[str, List[int]] = {}
+    numbered = [_number(c, source, "epoch") for c in epoch_cells] if epoch_cells else None
+    epoch_numbers = _epoch_numbers(numbered, len(body))
+    columns: dict[str, list[float]] = {}
+    epochs: dict[str, list[int]] = {}
     for name, cells in cells_of.items():
         if from_pandas:
-            points = list(zip(epoch_numbers, [_number(c, source, name) for c in cells]))
+            points = list(zip(epoch_numbers, [_number(c, source, name) for c in cells], strict=True))
             kept = _drop_unvalidated(name, points)
         else:  # CSVLogger writes NA (or nothing) on epochs without validation: absent, not NaN
-            kept = [(e, _number(c, source, name)) for e, c in zip(epoch_numbers, cells) if c.strip().lower() not in MISSING]
+            kept = [(e, _number(c, source, name)) for e, c in zip(epoch_numbers, cells, strict=True)
+                    if c.strip().lower() not in MISSING]
         if kept:
             epochs[name] = [e for e, _ in kept]
             columns[name] = [v for _, v in kept]
@@ -168,14 +171,14 @@ def _read_csv(text: str, source: str) -> HistorySpec:
     return from_columns(columns, source, "csv", epochs)
 
 
-def _epoch_numbers(numbers: Optional[List[float]], rows: int) -> List[int]:
+def _epoch_numbers(numbers: list[float] | None, rows: int) -> list[int]:
     """The epoch column when it holds whole numbers, else the row positions."""
     if numbers and all(math.isfinite(e) and e == int(e) for e in numbers):
         return [int(e) for e in numbers]
     return list(range(rows))
 
 
-def _drop_unvalidated(name: str, points: List[Tuple[int, float]]) -> List[Tuple[int, float]]:
+def _drop_unvalidated(name: str, points: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """A ``val_`` column that is NaN except after every k-th epoch (k >= 2) is a table of a run with
     ``validation_freq=k``: its NaN cells mark epochs without validation, not NaN losses. Anything
     else keeps its NaN cells as NaN."""
@@ -198,7 +201,7 @@ def _is_pandas(obj: Any) -> bool:
     return type(obj).__module__.split(".")[0] == "pandas"
 
 
-def _from_pandas(obj: Any, name: Optional[str]) -> HistorySpec:
+def _from_pandas(obj: Any, name: str | None) -> HistorySpec:
     """A DataFrame as ``pd.DataFrame(history.history)`` makes it: one numeric column per metric, one
     row per epoch, numbered by an ``epoch`` column, an index named ``epoch``, or the row order."""
     kind = type(obj).__name__
@@ -220,7 +223,7 @@ def _from_pandas(obj: Any, name: Optional[str]) -> HistorySpec:
     if len(obj) > MAX_EPOCHS:
         raise InputError(source, f"DataFrame has more than {MAX_EPOCHS} rows")
 
-    def numbers(column: str, values) -> List[float]:
+    def numbers(column: str, values) -> list[float]:
         dtype = values.dtype
         if pdtypes.is_bool_dtype(dtype) or not pdtypes.is_numeric_dtype(dtype):
             raise InputError(source, f"column {column!r} holds {dtype} values, not numbers")
@@ -234,10 +237,10 @@ def _from_pandas(obj: Any, name: Optional[str]) -> HistorySpec:
     else:
         epoch_values = None
     epoch_numbers = _epoch_numbers(epoch_values, len(obj))
-    columns: Dict[str, List[float]] = {}
-    epochs: Dict[str, List[int]] = {}
+    columns: dict[str, list[float]] = {}
+    epochs: dict[str, list[int]] = {}
     for column in names:
-        kept = _drop_unvalidated(column, list(zip(epoch_numbers, numbers(column, obj[column]))))
+        kept = _drop_unvalidated(column, list(zip(epoch_numbers, numbers(column, obj[column]), strict=True)))
         if kept:
             epochs[column] = [e for e, _ in kept]
             columns[column] = [v for _, v in kept]
@@ -253,23 +256,27 @@ def _read_tensorboard(folder: Path) -> HistorySpec:
         from tensorboard.backend.event_processing import event_accumulator
         from tensorboard.util import tensor_util
     except ImportError:
-        raise InputError(source, "reading TensorBoard logs needs the tensorboard package (pip install tensorboard)") from None
+        raise InputError(source, "reading TensorBoard logs needs the tensorboard package (pip install tensorboard)") \
+            from None
     runs = _event_runs(folder)
     if not runs:
         raise InputError(source, "no TensorBoard event files (events.out.tfevents.*) found")
-    columns: Dict[str, List[float]] = {}
-    epochs: Dict[str, List[int]] = {}
+    columns: dict[str, list[float]] = {}
+    epochs: dict[str, list[int]] = {}
     for run_dir, prefix in runs:
         acc = event_accumulator.EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
         try:
             acc.Reload()
         except Exception as exc:  # corrupt event files raise a variety of errors
-            raise InputError(source, f"unreadable TensorBoard events in {run_dir.name} ({type(exc).__name__})") from None
+            reason = f"unreadable TensorBoard events in {run_dir.name} ({type(exc).__name__})"
+            raise InputError(source, reason) from None
         tags = acc.Tags()
-        wanted = lambda tags_of_kind: [t for t in tags.get(tags_of_kind, []) if t.startswith("epoch_")]  # noqa: E731
-        points = {tag: [(e.step, float(e.value)) for e in acc.Scalars(tag)] for tag in wanted("scalars")}
-        for tag in wanted("tensors"):
-            points.setdefault(tag, [(e.step, _scalar(tensor_util.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)])
+        scalars, tensors = ([t for t in tags.get(kind, []) if t.startswith("epoch_")]
+                            for kind in ("scalars", "tensors"))
+        points = {tag: [(e.step, float(e.value)) for e in acc.Scalars(tag)] for tag in scalars}
+        for tag in tensors:
+            points.setdefault(tag, [(e.step, _scalar(tensor_util.make_ndarray(e.tensor_proto)))
+                                    for e in acc.Tensors(tag)])
         for tag, values in points.items():
             name = prefix + tag[len("epoch_"):]
             values.sort()
@@ -298,7 +305,7 @@ def _scalar(array) -> float:
         return math.nan
 
 
-def _event_runs(folder: Path) -> List[tuple]:
+def _event_runs(folder: Path) -> list[tuple]:
     """(run folder, metric prefix) pairs: Keras writes train/ and validation/ runs."""
     runs = []
     for run_dir in sorted({p.parent for p in folder.rglob("events.out.tfevents.*") if p.is_file()}):

@@ -13,21 +13,30 @@ from ..types import Finding, Report
 #: Every rule is scoped to the report's own element: in a notebook (``Report._repr_html_``) the page
 #: is embedded in Jupyter's, whose look must not change.
 _CSS = """
-.fusiondoctor{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:60rem;color:#1c2833;line-height:1.45}
+.fusiondoctor{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:60rem;
+  color:#1c2833;line-height:1.45}
 .fusiondoctor h1{font-size:1.6rem;margin-bottom:.2rem}
 .fusiondoctor h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d5d8dc;padding-bottom:.2rem}
-.fusiondoctor .summary{display:flex;gap:1rem;margin:1rem 0} .fusiondoctor .pill{padding:.4rem .8rem;border-radius:1rem;font-weight:600}
-.fusiondoctor .error{background:#fadbd8;color:#922b21} .fusiondoctor .warning{background:#fdebd0;color:#9c640c}
-.fusiondoctor .info{background:#d6eaf8;color:#1b4f72} .fusiondoctor .ok{background:#d5f5e3;color:#1d8348}
-.fusiondoctor .card{border:1px solid #d5d8dc;border-left:.4rem solid #aab7b8;border-radius:.4rem;padding:.8rem 1rem;margin:1rem 0}
-.fusiondoctor .card.error{border-left-color:#c0392b;background:#fff} .fusiondoctor .card.warning{border-left-color:#d68910;background:#fff}
+.fusiondoctor .summary{display:flex;gap:1rem;margin:1rem 0}
+.fusiondoctor .pill{padding:.4rem .8rem;border-radius:1rem;font-weight:600}
+.fusiondoctor .error{background:#fadbd8;color:#922b21}
+.fusiondoctor .warning{background:#fdebd0;color:#9c640c}
+.fusiondoctor .info{background:#d6eaf8;color:#1b4f72}
+.fusiondoctor .ok{background:#d5f5e3;color:#1d8348}
+.fusiondoctor .card{border:1px solid #d5d8dc;border-left:.4rem solid #aab7b8;border-radius:.4rem;padding:.8rem 1rem;
+  margin:1rem 0}
+.fusiondoctor .card.error{border-left-color:#c0392b;background:#fff}
+.fusiondoctor .card.warning{border-left-color:#d68910;background:#fff}
 .fusiondoctor .card.info{border-left-color:#2874a6;background:#fff}
 .fusiondoctor .code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
 .fusiondoctor table{border-collapse:collapse;margin:.5rem 0;font-size:.9em}
 .fusiondoctor td,.fusiondoctor th{border:1px solid #d5d8dc;padding:.25rem .5rem;text-align:left}
-.fusiondoctor th{background:#f4f6f7} .fusiondoctor pre{background:#f4f6f7;padding:.6rem;border-radius:.3rem;overflow-x:auto}
-.fusiondoctor figure{margin:1rem 0} .fusiondoctor figure img{max-width:100%;border:1px solid #e5e8e8}
-.fusiondoctor figcaption{font-size:.85em;color:#566573} .fusiondoctor .muted{color:#566573;font-size:.9em}
+.fusiondoctor th{background:#f4f6f7}
+.fusiondoctor pre{background:#f4f6f7;padding:.6rem;border-radius:.3rem;overflow-x:auto}
+.fusiondoctor figure{margin:1rem 0}
+.fusiondoctor figure img{max-width:100%;border:1px solid #e5e8e8}
+.fusiondoctor figcaption{font-size:.85em;color:#566573}
+.fusiondoctor .muted{color:#566573;font-size:.9em}
 """
 
 
