@@ -23,6 +23,7 @@ from ..model.graph import merges
 from ..model.spec import ModelSpec, Node
 from ..types import Finding, Severity
 from .graph_layout import Layout, layered_layout
+from .plots import _COLORS
 
 MAX_RUN = 4  # longest run of plain layers drawn layer by layer
 MAX_BOXES = 36  # above this many boxes, blocks are folded too
@@ -36,7 +37,6 @@ LABEL_CHARS = 44
 _FILL = {"input": "#e8f6ef", "merge": "#fef5e7", "output": "#f4ecf7", "model": "#eaf2f8", "backbone": "#eaf2f8",
          "chain": "#f4f6f7", "block": "#f4f6f7", "layer": "#ffffff"}
 _DEFAULT_ACTIVATION = {"LSTM": "tanh", "GRU": "tanh", "SimpleRNN": "tanh", "ConvLSTM2D": "tanh"}
-_COLORS = {Severity.ERROR: "#c0392b", Severity.WARNING: "#d68910", Severity.INFO: "#2874a6"}
 
 
 @dataclass
