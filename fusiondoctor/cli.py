@@ -11,8 +11,8 @@ import argparse
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 from . import __version__, catalogue
 from .config import load_settings
@@ -25,7 +25,7 @@ from .types import Report
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def _selectors(text: Optional[str]) -> Optional[tuple]:
+def _selectors(text: str | None) -> tuple | None:
     if text is None:
         return None
     return tuple(s.strip() for s in text.split(",") if s.strip())
@@ -107,7 +107,7 @@ def _report_format(args: argparse.Namespace) -> str:
     return "text"
 
 
-def _subjects(args: argparse.Namespace) -> List[tuple]:
+def _subjects(args: argparse.Namespace) -> list[tuple]:
     """(model path, history path) pairs to diagnose."""
     if not args.paths and not args.history:
         raise FusionDoctorError("check needs a model PATH, a --history FILE, or both")
@@ -185,7 +185,7 @@ def _plots(subject, report: Report, folder: str) -> None:
         print(f"fusiondoctor: plot written to {path}", file=sys.stderr)
 
 
-def _write(text: str, output: Optional[str]) -> None:
+def _write(text: str, output: str | None) -> None:
     """Write the report; names from a hostile file may hold unencodable characters: escape them."""
     if output:
         try:
@@ -246,7 +246,7 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     from .history import readers
 
     parser = _parser()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 from collections import Counter
 from html import escape
-from typing import Dict, List, Optional
 
 from ..types import Finding, Report
 
@@ -93,7 +92,7 @@ def _num(value, signed: bool = True) -> str:
     return "n/a" if value is None else (f"{value:+.3f}" if signed else f"{value:.3f}")
 
 
-def _figures(images: Optional[Dict[str, bytes]]) -> str:
+def _figures(images: dict[str, bytes] | None) -> str:
     if not images:
         return ""
     parts = ["<h2>Plots</h2>"]
@@ -104,14 +103,14 @@ def _figures(images: Optional[Dict[str, bytes]]) -> str:
     return "\n".join(parts)
 
 
-def render(report: Report, images: Optional[Dict[str, bytes]] = None, title: str = "fusiondoctor report", **_options) -> str:
+def render(report: Report, images: dict[str, bytes] | None = None, title: str = "fusiondoctor report", **_options) -> str:
     from .. import __version__
 
     counts = Counter(f.severity.label for f in report.findings)
     pills = "".join(f"<span class='pill {label}'>{counts[label]} {label}{'s' if counts[label] != 1 and label != 'info' else ''}</span>"
                     for label in ("error", "warning", "info")) if report.findings else "<span class='pill ok'>no findings</span>"
     subjects = ", ".join(f"<span class='code'>{escape(s)}</span>" for s in dict.fromkeys(report.subjects))
-    body: List[str] = [f"<h1>{escape(title)}</h1>", f"<p class='muted'>{subjects}</p>", f"<div class='summary'>{pills}</div>"]
+    body: list[str] = [f"<h1>{escape(title)}</h1>", f"<p class='muted'>{subjects}</p>", f"<div class='summary'>{pills}</div>"]
     if report.errors:
         body.append("<div class='card error'><strong>Incomplete diagnosis:</strong> "
                     + escape("; ".join(f"{e.code} crashed ({e.exc_type}: {e.message})" for e in report.errors)) + "</div>")
