@@ -62,7 +62,8 @@ def _finding_card(finding: Finding) -> str:
                         if finding.fix.patch else "") + "</p>")
         if finding.fix.snippet:
             parts.append(f"<pre class='code'>{escape(finding.fix.snippet)}</pre>")
-    parts.append(f"<p class='muted'>Docs: <span class='code'>fusiondoctor explain {escape(finding.code)}</span></p></div>")
+    parts.append(f"<p class='muted'>Docs: <span class='code'>fusiondoctor explain {escape(finding.code)}</span>"
+                 "</p></div>")
     return "\n".join(parts)
 
 
@@ -73,12 +74,17 @@ def _trials(report: Report) -> str:
     for t in report.trials:
         base, cand = t["baseline"], t["candidate"]
         verdict_class = {"confirmed": "ok", "worse": "error", "failed": "error"}.get(t["verdict"], "warning")
-        rows.append(f"<tr><td class='code'>{escape(t['code'])}</td><td><span class='pill {verdict_class}'>{escape(t['verdict'])}</span></td>"
+        rows.append(f"<tr><td class='code'>{escape(t['code'])}</td>"
+                    f"<td><span class='pill {verdict_class}'>{escape(t['verdict'])}</span></td>"
                     f"<td>{escape(t['fix'])}</td><td>{_ms(base)}</td><td>{_ms(cand)}</td>"
                     f"<td>{_num(t.get('metric_gain'))}</td><td>{_num(t.get('spread'), signed=False)}</td>"
                     f"<td>{escape(str(t.get('finding_gone')))}</td></tr>")
-    head = "<tr><th>code</th><th>verdict</th><th>fix</th><th>baseline</th><th>candidate</th><th>gain</th><th>spread</th><th>finding gone</th></tr>"
-    return f"<h2>Fix trials</h2><p class='muted'>Best held-out score of each run, mean ± standard deviation over seeds; a fix is confirmed only when its gain exceeds the seed-to-seed spread; ≥ marks a mean that counts a run stopped, once the verdict could no longer change, at its best score so far.</p><table>{head}{''.join(rows)}</table>"
+    head = "<tr>" + "".join(f"<th>{name}</th>" for name in ("code", "verdict", "fix", "baseline", "candidate", "gain",
+                                                              "spread", "finding gone")) + "</tr>"
+    note = ("Best held-out score of each run, mean ± standard deviation over seeds; a fix is confirmed only when its "
+            "gain exceeds the seed-to-seed spread; ≥ marks a mean that counts a run stopped, once the verdict could no "
+            "longer change, at its best score so far.")
+    return f"<h2>Fix trials</h2><p class='muted'>{note}</p><table>{head}{''.join(rows)}</table>"
 
 
 def _ms(side: dict) -> str:
@@ -103,28 +109,37 @@ def _figures(images: dict[str, bytes] | None) -> str:
     return "\n".join(parts)
 
 
-def render(report: Report, images: dict[str, bytes] | None = None, title: str = "fusiondoctor report", **_options) -> str:
+def render(report: Report, images: dict[str, bytes] | None = None, title: str = "fusiondoctor report",
+           **_options) -> str:
     from .. import __version__
 
     counts = Counter(f.severity.label for f in report.findings)
-    pills = "".join(f"<span class='pill {label}'>{counts[label]} {label}{'s' if counts[label] != 1 and label != 'info' else ''}</span>"
-                    for label in ("error", "warning", "info")) if report.findings else "<span class='pill ok'>no findings</span>"
+    def plural(label: str) -> str:
+        return "s" if counts[label] != 1 and label != "info" else ""
+
+    pills = "".join(f"<span class='pill {label}'>{counts[label]} {label}{plural(label)}</span>"
+                    for label in ("error", "warning", "info")) if report.findings \
+        else "<span class='pill ok'>no findings</span>"
     subjects = ", ".join(f"<span class='code'>{escape(s)}</span>" for s in dict.fromkeys(report.subjects))
-    body: list[str] = [f"<h1>{escape(title)}</h1>", f"<p class='muted'>{subjects}</p>", f"<div class='summary'>{pills}</div>"]
+    body: list[str] = [f"<h1>{escape(title)}</h1>", f"<p class='muted'>{subjects}</p>",
+                       f"<div class='summary'>{pills}</div>"]
     if report.errors:
         body.append("<div class='card error'><strong>Incomplete diagnosis:</strong> "
-                    + escape("; ".join(f"{e.code} crashed ({e.exc_type}: {e.message})" for e in report.errors)) + "</div>")
+                    + escape("; ".join(f"{e.code} crashed ({e.exc_type}: {e.message})" for e in report.errors))
+                    + "</div>")
     body.append("<h2>Findings</h2>" if report.findings else "")
     body.extend(_finding_card(f) for f in report.findings)
     body.append(_trials(report))
     body.append(_figures(images))
     if report.unexamined:
-        items = "".join(f"<li><span class='code'>{escape(u.location.layer or u.location.output or '')}</span> {escape(u.reason)}</li>"
+        items = "".join(f"<li><span class='code'>{escape(u.location.layer or u.location.output or '')}</span> "
+                        f"{escape(u.reason)}</li>"
                         for u in report.unexamined)
         body.append(f"<h2>Not inspected</h2><ul>{items}</ul>")
     if report.skipped:
         missing = Counter(m for s in report.skipped for m in s.missing)
-        body.append("<p class='muted'>Skipped: " + escape(", ".join(f"{n} rules need {m}" for m, n in missing.items())) + "</p>")
+        skipped = ", ".join(f"{n} rules need {m}" for m, n in missing.items())
+        body.append("<p class='muted'>Skipped: " + escape(skipped) + "</p>")
     body.append(f"<p class='muted'>fusiondoctor {escape(__version__)}</p>")
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"
