@@ -13,8 +13,8 @@ import argparse
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 from . import __version__, catalogue
 from .config import resolve
@@ -28,31 +28,39 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fusiondoctor", description="Find out why a Keras (fusion) model fails to train.")
+    parser = argparse.ArgumentParser(prog="fusiondoctor",
+                                     description="Find out why a Keras (fusion) model fails to train.")
     parser.add_argument("--version", action="version", version=f"fusiondoctor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = commands.add_parser("check", help="diagnose model files (.keras, .h5, config .json) and training histories")
     check.add_argument("paths", nargs="*", metavar="PATH", help="model files to check")
-    check.add_argument("--history", metavar="FILE", help="training history: History JSON, CSVLogger CSV or TensorBoard log dir")
+    check.add_argument("--history", metavar="FILE", help="training history: History JSON, CSV (CSVLogger or pandas "
+                                                         "to_csv), TensorBoard log dir, or mlflow:RUN_ID")
     check.add_argument("--data", metavar="NPZ", help="probe the model with data: one array per input (named after the "
                                                    "input layer) plus y; enables the FD5xx rules (loads Keras)")
-    check.add_argument("--max-samples", type=int, default=None, metavar="N", help="samples probed from --data (default 512)")
+    check.add_argument("--max-samples", type=int, default=None, metavar="N",
+                       help="samples probed from --data (default 512)")
     check.add_argument("--unsafe-load", action="store_true", help="allow Lambda layers when loading a model for --data "
                                                                  "(runs code from the file: only for files you trust)")
-    check.add_argument("--format", choices=sorted(RENDERERS), default=None, help="report format (default: text, or from --output's suffix)")
+    check.add_argument("--format", choices=sorted(RENDERERS), default=None,
+                       help="report format (default: text, or from --output's suffix)")
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
-    check.add_argument("--select", metavar="CODES", help="comma-separated rule codes, prefixes or names to run (replaces the configured set)")
+    check.add_argument("--select", metavar="CODES",
+                       help="comma-separated rule codes, prefixes or names to run (replaces the configured set)")
     check.add_argument("--extend-select", metavar="CODES", help="rules to add to the selection")
     check.add_argument("--ignore", metavar="CODES", help="rules to leave out")
-    check.add_argument("--fail-on", choices=["info", "warning", "error"], help="lowest severity that makes the exit code 1 (default: warning)")
+    check.add_argument("--fail-on", choices=["info", "warning", "error"],
+                       help="lowest severity that makes the exit code 1 (default: warning)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
     check.add_argument("--config", metavar="FILE", help="read settings from this pyproject.toml")
     limits = check.add_argument_group("limits", "bounds on what is read (raise them for very large models)")
-    limits.add_argument("--max-file-mb", type=float, metavar="MB", help="largest config or history file parsed (default 64)")
+    limits.add_argument("--max-file-mb", type=float, metavar="MB",
+                        help="largest config or history file parsed (default 64)")
     limits.add_argument("--max-layers", type=int, metavar="N", help="most layer calls in a model (default 100000)")
     limits.add_argument("--max-depth", type=int, metavar="N", help="deepest nesting of models (default 32)")
-    check.add_argument("--plot", metavar="FILE", help="with --history: write the learning curves, findings marked (.png, .svg, .pdf)")
+    check.add_argument("--plot", metavar="FILE",
+                       help="with --history: write the learning curves, findings marked (.png, .svg, .pdf)")
     check.add_argument("--plots", metavar="DIR", help="write every plot that applies (learning curves, branch scales, "
                                                        "modality contribution, BatchNorm shift) as PNG files into DIR")
     check.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of crashed rules")
@@ -68,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--budget", type=float, metavar="SECONDS", help="stop starting new runs after this much wall time")
     fix.add_argument("--keep-weights", choices=["frozen", "all", "none"], default="frozen",
                      help="saved weights to start from: of frozen layers (default), all layers, or none")
-    fix.add_argument("--max-samples", type=int, default=None, metavar="N", help="samples used from --data (default 4096)")
+    fix.add_argument("--max-samples", type=int, default=None, metavar="N",
+                     help="samples used from --data (default 4096)")
     fix.add_argument("--write", metavar="PATH", help="save the best confirmed model here (never over the input)")
     fix.add_argument("--format", choices=sorted(RENDERERS), default="text")
     fix.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -76,8 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--unsafe-load", action="store_true", help="allow Lambda layers (runs code from the file)")
     fix.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
-    demo = commands.add_parser("demo", help="the seed-000 story end to end: train, diagnose, confirm the fix (loads Keras)")
-    demo.add_argument("--out", default="reports/demo", metavar="DIR", help="where to write the reports (default reports/demo)")
+    demo = commands.add_parser("demo",
+                               help="the seed-000 story end to end: train, diagnose, confirm the fix (loads Keras)")
+    demo.add_argument("--out", default="reports/demo", metavar="DIR",
+                      help="where to write the reports (default reports/demo)")
     demo.add_argument("--samples", type=int, default=32, help="synthetic memes to train on (default 32)")
 
     rules = commands.add_parser("rules", help="list the rule catalogue")
@@ -102,7 +113,7 @@ def _report_format(args: argparse.Namespace) -> str:
     return "text"
 
 
-def _subjects(args: argparse.Namespace) -> List[tuple]:
+def _subjects(args: argparse.Namespace) -> list[tuple]:
     """(model path, history path) pairs to diagnose."""
     if not args.paths and not args.history:
         raise FusionDoctorError("check needs a model PATH, a --history FILE, or both")
@@ -181,7 +192,7 @@ def _plots(subject, report: Report, folder: str) -> None:
         print(f"fusiondoctor: plot written to {path}", file=sys.stderr)
 
 
-def _write(text: str, output: Optional[str]) -> None:
+def _write(text: str, output: str | None) -> None:
     """Write the report; names from a hostile file may hold unencodable characters: escape them."""
     if output:
         try:
@@ -201,7 +212,8 @@ def _fix(args: argparse.Namespace) -> int:
                      epochs=args.epochs, seeds=args.seeds, budget=args.budget, keep_weights=args.keep_weights,
                      max_samples=args.max_samples or DEFAULT_TRIAL_SAMPLES, unsafe=args.unsafe_load,
                      progress=not args.quiet, write=args.write)
-    fmt = args.format if args.format != "text" or not args.output else SUFFIXES.get(Path(args.output).suffix.lower(), "text")
+    from_suffix = args.format == "text" and args.output
+    fmt = SUFFIXES.get(Path(args.output).suffix.lower(), "text") if from_suffix else args.format
     options = {}
     if fmt == "html":
         from .render import plots
@@ -242,7 +254,7 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     from .history import readers
 
     parser = _parser()

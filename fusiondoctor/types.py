@@ -6,10 +6,11 @@ Nothing here knows about Keras, files or presentation.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Tuple, Union
+from typing import Any
 
-JSONValue = Union[str, int, float, bool, None]
+JSONValue = str | int | float | bool | None
 
 
 class Severity(enum.IntEnum):
@@ -20,7 +21,7 @@ class Severity(enum.IntEnum):
     ERROR = 30
 
     @classmethod
-    def parse(cls, text: Union[str, "Severity"]) -> "Severity":
+    def parse(cls, text: str | Severity) -> Severity:
         if isinstance(text, Severity):
             return text
         try:
@@ -38,13 +39,13 @@ class Severity(enum.IntEnum):
 class Location:
     """Where a finding points: a file, a layer path, a model output, a metric or an epoch."""
 
-    artifact: Optional[str] = None
-    layer: Optional[str] = None
-    output: Optional[str] = None
-    metric: Optional[str] = None
-    epoch: Optional[int] = None
+    artifact: str | None = None
+    layer: str | None = None
+    output: str | None = None
+    metric: str | None = None
+    epoch: int | None = None
 
-    def with_artifact(self, artifact: Optional[str]) -> "Location":
+    def with_artifact(self, artifact: str | None) -> Location:
         if self.artifact or not artifact:
             return self
         return Location(artifact, self.layer, self.output, self.metric, self.epoch)
@@ -63,7 +64,7 @@ class PatchOp:
     """
 
     target: str
-    name: Optional[str]
+    name: str | None
     key: str
     value: Any = None
 
@@ -77,7 +78,7 @@ class Fix:
 
     title: str
     snippet: str = ""
-    patch: Tuple[PatchOp, ...] = ()
+    patch: tuple[PatchOp, ...] = ()
 
     def as_dict(self) -> dict:
         return {"title": self.title, "snippet": self.snippet, "patch": [p.as_dict() for p in self.patch]}
@@ -94,8 +95,8 @@ class Symptom:
     message: str
     location: Location = field(default_factory=Location)
     evidence: Mapping[str, JSONValue] = field(default_factory=dict)
-    fix: Optional[Fix] = None
-    severity: Optional[Severity] = None
+    fix: Fix | None = None
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,10 @@ class Finding:
     message: str
     location: Location
     evidence: Mapping[str, JSONValue]
-    fix: Optional[Fix]
+    fix: Fix | None
     subject: str
-    explained_by: Tuple[str, ...] = ()
-    other_causes: Tuple[str, ...] = ()
+    explained_by: tuple[str, ...] = ()
+    other_causes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {
@@ -147,9 +148,9 @@ class Skipped:
 
     code: str
     name: str
-    missing: Tuple[str, ...]
+    missing: tuple[str, ...]
     subject: str
-    failed: Tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {"code": self.code, "name": self.name, "missing": list(self.missing), "subject": self.subject,
@@ -186,19 +187,19 @@ class Report:
     measurements — data, no live objects), for renderers that draw it; it is not serialized.
     """
 
-    subjects: Tuple[str, ...] = ()
-    findings: Tuple[Finding, ...] = ()
-    skipped: Tuple[Skipped, ...] = ()
-    not_inspected: Tuple[NotInspected, ...] = ()
-    errors: Tuple[RuleError, ...] = ()
-    trials: Tuple[Mapping[str, Any], ...] = ()
-    inputs: Tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    subjects: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    not_inspected: tuple[NotInspected, ...] = ()
+    errors: tuple[RuleError, ...] = ()
+    trials: tuple[Mapping[str, Any], ...] = ()
+    inputs: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def codes(self) -> list:
         """The codes found, sorted and without repeats."""
         return sorted({f.code for f in self.findings})
 
-    def worst(self) -> Optional[Severity]:
+    def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), default=None)
 
     def failed(self, fail_on: Severity) -> bool:
@@ -214,7 +215,7 @@ class Report:
             return 2
         return 1 if self.failed(fail_on) else 0
 
-    def merged(self, other: "Report") -> "Report":
+    def merged(self, other: Report) -> Report:
         return Report(
             self.subjects + other.subjects,
             self.findings + other.findings,
@@ -224,3 +225,41 @@ class Report:
             self.trials + other.trials,
             self.inputs + other.inputs,
         )
+
+    # ---- notebooks and data frames ------------------------------------------------------------
+
+    def _repr_html_(self) -> str:
+        """The HTML report, shown by Jupyter and Colab when a cell ends with a Report."""
+        from .render import html  # lazy: renderers load only when a report is displayed
+
+        return html.render(self)
+
+    def _repr_markdown_(self) -> str:
+        """The Markdown report, for front ends that show Markdown rather than HTML."""
+        from .render import markdown
+
+        return markdown.render(self)
+
+    def to_frame(self):
+        """The findings as a pandas DataFrame, one row per finding (pandas is imported here only).
+
+        ``severity`` is an ordered categorical (info < warning < error), so
+        ``frame[frame.severity >= "warning"]`` works; ``epoch`` is a nullable integer.
+        """
+        import pandas as pd
+
+        rows = [{
+            "subject": f.subject, "code": f.code, "name": f.name, "severity": f.severity.label, "message": f.message,
+            "layer": f.location.layer, "output": f.location.output, "metric": f.location.metric,
+            "epoch": f.location.epoch, "fix": f.fix.title if f.fix else None,
+            "explained_by": "; ".join(f.explained_by) or None,
+        } for f in self.findings]
+        frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+        frame["severity"] = pd.Categorical(frame["severity"], categories=[s.label for s in Severity], ordered=True)
+        frame["epoch"] = frame["epoch"].astype("Int64")
+        return frame
+
+
+#: The columns of ``Report.to_frame()``, in order.
+FRAME_COLUMNS = ("subject", "code", "name", "severity", "message", "layer", "output", "metric", "epoch", "fix",
+                 "explained_by")

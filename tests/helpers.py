@@ -8,9 +8,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List
 
-HEAVY_MODULES = ("tensorflow", "keras", "tf_keras", "matplotlib", "jax", "torch")
+HEAVY_MODULES = ("tensorflow", "keras", "tf_keras", "matplotlib", "jax", "torch", "pandas", "mlflow")
 
 
 @dataclass
@@ -24,7 +23,7 @@ class Run:
         return json.loads(self.stdout)
 
     @property
-    def stderr_lines(self) -> List[str]:
+    def stderr_lines(self) -> list[str]:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
 

@@ -1,5 +1,6 @@
-"""Read a training history from a Keras History object, a dict, JSON, a CSVLogger CSV, or a
-TensorBoard log directory (read with the tensorboard package, imported only for that)."""
+"""Read a training history from a Keras History object, a dict, a pandas DataFrame, JSON, a CSV
+(CSVLogger's or pandas' ``to_csv``), a TensorBoard log directory (read with the tensorboard package,
+imported only for that), or an MLflow run (``mlflow:RUN_ID``, read with MLflow's client)."""
 
 from __future__ import annotations
 
@@ -10,28 +11,36 @@ import math
 import os
 import sys
 import types
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any
 
 from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits
+from . import mlflow_runs
 from .spec import HistorySpec, from_columns
 
 MAX_EPOCHS = 1_000_000
 
 
-def read_history(obj: Any, name: Optional[str] = None, limits: Limits = DEFAULT_LIMITS) -> HistorySpec:
-    """A HistorySpec from a path, a keras History, its ``.history`` dict, or a HistorySpec."""
+def read_history(obj: Any, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> HistorySpec:
+    """A HistorySpec from a path, ``mlflow:RUN_ID``, a keras History, its ``.history`` dict, a pandas
+    DataFrame, or a HistorySpec."""
     if isinstance(obj, HistorySpec):
         return obj
+    if isinstance(obj, str) and mlflow_runs.is_run_reference(obj):
+        return mlflow_runs.read_run(obj)
     if isinstance(obj, (str, os.PathLike)):
         return read_history_path(Path(obj), limits)
+    if _is_pandas(obj):  # before .history: a DataFrame's attributes are its columns
+        return _from_pandas(obj, name)
     history = getattr(obj, "history", None)
     if isinstance(history, Mapping):  # keras.callbacks.History
         return _from_mapping(history, name or "<keras History>", "history")
     if isinstance(obj, Mapping):
         return _from_mapping(obj, name or "<history dict>", "dict")
-    raise InputError(name or type(obj).__name__, "not a history: give a History, a dict of lists, or a JSON/CSV/TensorBoard path")
+    raise InputError(name or type(obj).__name__, "not a history: give a History, a dict of lists, a pandas DataFrame, "
+                                                  "a JSON/CSV/TensorBoard path or mlflow:RUN_ID")
 
 
 def read_history_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> HistorySpec:
@@ -86,7 +95,7 @@ def _number(value: Any, source: str, key: str) -> float:
 
 
 def _from_mapping(mapping: Mapping, source: str, fmt: str) -> HistorySpec:
-    columns: Dict[str, List[float]] = {}
+    columns: dict[str, list[float]] = {}
     for key, values in mapping.items():
         if not isinstance(key, str):
             raise InputError(source, f"metric name {key!r} is not a string")
@@ -131,29 +140,113 @@ def _read_csv(text: str, source: str) -> HistorySpec:
     if len(rows) < 2:
         raise InputError(source, "CSV history needs a header row and at least one epoch")
     header = [h.strip() for h in rows[0]]
-    if len(set(header)) != len(header) or not all(header):
+    # pandas' df.to_csv() leads with its index under an empty header, and writes NaN as an empty cell
+    from_pandas = len(header) > 1 and header[0] == "" and all(header[1:])
+    if len(set(header)) != len(header) or not all(header[from_pandas:]):
         raise InputError(source, "CSV header has empty or repeated column names")
     body = rows[1:]
     if any(len(r) > len(header) for r in body):
         raise InputError(source, "a CSV row has more cells than the header")
     cells_of = {name: [r[index] if index < len(r) else "" for r in body] for index, name in enumerate(header)}
+    cells_of.pop("", None)  # the pandas index: rows are epochs in order, as in a DataFrame
     epoch_cells = cells_of.pop("epoch", None)
     if not cells_of:
         raise InputError(source, "CSV history has no metric columns")
-    epoch_numbers = [_number(c, source, "epoch") for c in epoch_cells] if epoch_cells else None
-    if not epoch_numbers or not all(math.isfinite(e) for e in epoch_numbers):
-        epoch_numbers = [float(i) for i in range(len(body))]
-    columns: Dict[str, List[float]] = {}
-    epochs: Dict[str, List[int]] = {}
+    numbered = [_number(c, source, "epoch") for c in epoch_cells] if epoch_cells else None
+    epoch_numbers = _epoch_numbers(numbered, len(body))
+    columns: dict[str, list[float]] = {}
+    epochs: dict[str, list[int]] = {}
     for name, cells in cells_of.items():
-        # CSVLogger writes NA (or nothing) on epochs without validation: those points are absent, not NaN
-        kept = [(int(e), _number(c, source, name)) for e, c in zip(epoch_numbers, cells) if c.strip().lower() not in MISSING]
+        if from_pandas:
+            points = list(zip(epoch_numbers, [_number(c, source, name) for c in cells], strict=True))
+            kept = _drop_unvalidated(name, points)
+        else:  # CSVLogger writes NA (or nothing) on epochs without validation: absent, not NaN
+            kept = [(e, _number(c, source, name)) for e, c in zip(epoch_numbers, cells, strict=True)
+                    if c.strip().lower() not in MISSING]
         if kept:
             epochs[name] = [e for e, _ in kept]
             columns[name] = [v for _, v in kept]
     if not columns:
         raise InputError(source, "CSV history holds no metric values")
     return from_columns(columns, source, "csv", epochs)
+
+
+def _epoch_numbers(numbers: list[float] | None, rows: int) -> list[int]:
+    """The epoch column when it holds whole numbers, else the row positions."""
+    if numbers and all(math.isfinite(e) and e == int(e) for e in numbers):
+        return [int(e) for e in numbers]
+    return list(range(rows))
+
+
+def _drop_unvalidated(name: str, points: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """A ``val_`` column that is NaN except after every k-th epoch (k >= 2) is a table of a run with
+    ``validation_freq=k``: its NaN cells mark epochs without validation, not NaN losses. Anything
+    else keeps its NaN cells as NaN."""
+    if not name.startswith("val_"):
+        return points
+    present = [i for i, (_, v) in enumerate(points) if not math.isnan(v)]
+    if not present or len(present) == len(points):
+        return points
+    freq = present[0] + 1
+    if freq < 2 or present != list(range(freq - 1, len(points), freq)):
+        return points
+    return [points[i] for i in present]
+
+
+# ---- pandas ---------------------------------------------------------------------------------
+
+
+def _is_pandas(obj: Any) -> bool:
+    """Whether ``obj`` comes from pandas, known without importing pandas."""
+    return type(obj).__module__.split(".")[0] == "pandas"
+
+
+def _from_pandas(obj: Any, name: str | None) -> HistorySpec:
+    """A DataFrame as ``pd.DataFrame(history.history)`` makes it: one numeric column per metric, one
+    row per epoch, numbered by an ``epoch`` column, an index named ``epoch``, or the row order."""
+    kind = type(obj).__name__
+    if kind != "DataFrame":
+        hint = " holds one metric" if kind == "Series" else " is not a table of metrics"
+        raise InputError(name or f"<pandas {kind}>", f"a pandas {kind}{hint}: give a DataFrame with one column per "
+                                                      "metric, e.g. pd.DataFrame(history.history)")
+    source = name or "<DataFrame>"
+    from pandas.api import types as pdtypes
+
+    if obj.columns.nlevels != 1:
+        raise InputError(source, "DataFrame columns have several levels: give one column per metric")
+    names = list(obj.columns)
+    for column in names:
+        if not isinstance(column, str):
+            raise InputError(source, f"column name {column!r} is not a string")
+    if len(set(names)) != len(names):
+        raise InputError(source, "DataFrame has repeated column names")
+    if len(obj) > MAX_EPOCHS:
+        raise InputError(source, f"DataFrame has more than {MAX_EPOCHS} rows")
+
+    def numbers(column: str, values) -> list[float]:
+        dtype = values.dtype
+        if pdtypes.is_bool_dtype(dtype) or not pdtypes.is_numeric_dtype(dtype):
+            raise InputError(source, f"column {column!r} holds {dtype} values, not numbers")
+        return [float(v) for v in values.to_numpy(dtype="float64", na_value=math.nan)]
+
+    if "epoch" in names:
+        names.remove("epoch")
+        epoch_values = numbers("epoch", obj["epoch"])
+    elif obj.index.name == "epoch":
+        epoch_values = numbers("epoch", obj.index)
+    else:
+        epoch_values = None
+    epoch_numbers = _epoch_numbers(epoch_values, len(obj))
+    columns: dict[str, list[float]] = {}
+    epochs: dict[str, list[int]] = {}
+    for column in names:
+        kept = _drop_unvalidated(column, list(zip(epoch_numbers, numbers(column, obj[column]), strict=True)))
+        if kept:
+            epochs[column] = [e for e, _ in kept]
+            columns[column] = [v for _, v in kept]
+    if not columns:
+        raise InputError(source, "DataFrame holds no metric values")
+    return from_columns(columns, source, "dataframe", epochs)
 
 
 def _read_tensorboard(folder: Path) -> HistorySpec:
@@ -163,23 +256,27 @@ def _read_tensorboard(folder: Path) -> HistorySpec:
         from tensorboard.backend.event_processing import event_accumulator
         from tensorboard.util import tensor_util
     except ImportError:
-        raise InputError(source, "reading TensorBoard logs needs the tensorboard package (pip install tensorboard)") from None
+        raise InputError(source, "reading TensorBoard logs needs the tensorboard package (pip install tensorboard)") \
+            from None
     runs = _event_runs(folder)
     if not runs:
         raise InputError(source, "no TensorBoard event files (events.out.tfevents.*) found")
-    columns: Dict[str, List[float]] = {}
-    epochs: Dict[str, List[int]] = {}
+    columns: dict[str, list[float]] = {}
+    epochs: dict[str, list[int]] = {}
     for run_dir, prefix in runs:
         acc = event_accumulator.EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
         try:
             acc.Reload()
         except Exception as exc:  # corrupt event files raise a variety of errors
-            raise InputError(source, f"unreadable TensorBoard events in {run_dir.name} ({type(exc).__name__})") from None
+            reason = f"unreadable TensorBoard events in {run_dir.name} ({type(exc).__name__})"
+            raise InputError(source, reason) from None
         tags = acc.Tags()
-        wanted = lambda tags_of_kind: [t for t in tags.get(tags_of_kind, []) if t.startswith("epoch_")]  # noqa: E731
-        points = {tag: [(e.step, float(e.value)) for e in acc.Scalars(tag)] for tag in wanted("scalars")}
-        for tag in wanted("tensors"):
-            points.setdefault(tag, [(e.step, _scalar(tensor_util.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)])
+        scalars, tensors = ([t for t in tags.get(kind, []) if t.startswith("epoch_")]
+                            for kind in ("scalars", "tensors"))
+        points = {tag: [(e.step, float(e.value)) for e in acc.Scalars(tag)] for tag in scalars}
+        for tag in tensors:
+            points.setdefault(tag, [(e.step, _scalar(tensor_util.make_ndarray(e.tensor_proto)))
+                                    for e in acc.Tensors(tag)])
         for tag, values in points.items():
             name = prefix + tag[len("epoch_"):]
             values.sort()
@@ -208,7 +305,7 @@ def _scalar(array) -> float:
         return math.nan
 
 
-def _event_runs(folder: Path) -> List[tuple]:
+def _event_runs(folder: Path) -> list[tuple]:
     """(run folder, metric prefix) pairs: Keras writes train/ and validation/ runs."""
     runs = []
     for run_dir in sorted({p.parent for p in folder.rglob("events.out.tfevents.*") if p.is_file()}):

@@ -6,24 +6,36 @@ from __future__ import annotations
 import base64
 from collections import Counter
 from html import escape
-from typing import Dict, List, Optional
 
 from ..types import Finding, Report
 
+#: Every rule is scoped to the report's own element: in a notebook (``Report._repr_html_``) the page
+#: is embedded in Jupyter's, whose look must not change.
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:60rem;color:#1c2833;line-height:1.45}
-h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d5d8dc;padding-bottom:.2rem}
-.summary{display:flex;gap:1rem;margin:1rem 0} .pill{padding:.4rem .8rem;border-radius:1rem;font-weight:600}
-.error{background:#fadbd8;color:#922b21} .warning{background:#fdebd0;color:#9c640c} .info{background:#d6eaf8;color:#1b4f72}
-.ok{background:#d5f5e3;color:#1d8348}
-.card{border:1px solid #d5d8dc;border-left:.4rem solid #aab7b8;border-radius:.4rem;padding:.8rem 1rem;margin:1rem 0}
-.card.error{border-left-color:#c0392b;background:#fff} .card.warning{border-left-color:#d68910;background:#fff}
-.card.info{border-left-color:#2874a6;background:#fff}
-.code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9em} td,th{border:1px solid #d5d8dc;padding:.25rem .5rem;text-align:left}
-th{background:#f4f6f7} pre{background:#f4f6f7;padding:.6rem;border-radius:.3rem;overflow-x:auto}
-figure{margin:1rem 0} figure img{max-width:100%;border:1px solid #e5e8e8} figcaption{font-size:.85em;color:#566573}
-.muted{color:#566573;font-size:.9em}
+.fusiondoctor{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:60rem;
+  color:#1c2833;line-height:1.45}
+.fusiondoctor h1{font-size:1.6rem;margin-bottom:.2rem}
+.fusiondoctor h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d5d8dc;padding-bottom:.2rem}
+.fusiondoctor .summary{display:flex;gap:1rem;margin:1rem 0}
+.fusiondoctor .pill{padding:.4rem .8rem;border-radius:1rem;font-weight:600}
+.fusiondoctor .error{background:#fadbd8;color:#922b21}
+.fusiondoctor .warning{background:#fdebd0;color:#9c640c}
+.fusiondoctor .info{background:#d6eaf8;color:#1b4f72}
+.fusiondoctor .ok{background:#d5f5e3;color:#1d8348}
+.fusiondoctor .card{border:1px solid #d5d8dc;border-left:.4rem solid #aab7b8;border-radius:.4rem;padding:.8rem 1rem;
+  margin:1rem 0}
+.fusiondoctor .card.error{border-left-color:#c0392b;background:#fff}
+.fusiondoctor .card.warning{border-left-color:#d68910;background:#fff}
+.fusiondoctor .card.info{border-left-color:#2874a6;background:#fff}
+.fusiondoctor .code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
+.fusiondoctor table{border-collapse:collapse;margin:.5rem 0;font-size:.9em}
+.fusiondoctor td,.fusiondoctor th{border:1px solid #d5d8dc;padding:.25rem .5rem;text-align:left}
+.fusiondoctor th{background:#f4f6f7}
+.fusiondoctor pre{background:#f4f6f7;padding:.6rem;border-radius:.3rem;overflow-x:auto}
+.fusiondoctor figure{margin:1rem 0}
+.fusiondoctor figure img{max-width:100%;border:1px solid #e5e8e8}
+.fusiondoctor figcaption{font-size:.85em;color:#566573}
+.fusiondoctor .muted{color:#566573;font-size:.9em}
 """
 
 
@@ -50,7 +62,8 @@ def _finding_card(finding: Finding) -> str:
                         if finding.fix.patch else "") + "</p>")
         if finding.fix.snippet:
             parts.append(f"<pre class='code'>{escape(finding.fix.snippet)}</pre>")
-    parts.append(f"<p class='muted'>Docs: <span class='code'>fusiondoctor explain {escape(finding.code)}</span></p></div>")
+    parts.append(f"<p class='muted'>Docs: <span class='code'>fusiondoctor explain {escape(finding.code)}</span>"
+                 "</p></div>")
     return "\n".join(parts)
 
 
@@ -67,7 +80,8 @@ def _trials(report: Report) -> str:
     for t in report.trials:
         base, cand = t["baseline"], t["candidate"]
         verdict_class = {"confirmed": "ok", "worse": "error", "failed": "error"}.get(t["verdict"], "warning")
-        rows.append(f"<tr><td class='code'>{escape(t['code'])}</td><td><span class='pill {verdict_class}'>{escape(t['verdict'])}</span></td>"
+        rows.append(f"<tr><td class='code'>{escape(t['code'])}</td>"
+                    f"<td><span class='pill {verdict_class}'>{escape(t['verdict'])}</span></td>"
                     f"<td>{escape(t['fix'])}</td><td>{_ms(base)}</td><td>{_ms(cand)}</td>"
                     f"<td>{_num(t.get('metric_gain'))}</td><td>{_num(t.get('spread'), signed=False)}</td>"
                     f"<td>{escape(str(t.get('finding_gone')))}</td></tr>")
@@ -86,7 +100,7 @@ def _num(value, signed: bool = True) -> str:
     return "n/a" if value is None else (f"{value:+.3f}" if signed else f"{value:.3f}")
 
 
-def _figures(images: Optional[Dict[str, bytes]]) -> str:
+def _figures(images: dict[str, bytes] | None) -> str:
     if not images:
         return ""
     parts = ["<h2>Plots</h2>"]
@@ -97,14 +111,20 @@ def _figures(images: Optional[Dict[str, bytes]]) -> str:
     return "\n".join(parts)
 
 
-def render(report: Report, images: Optional[Dict[str, bytes]] = None, title: str = "fusiondoctor report", **_options) -> str:
+def render(report: Report, images: dict[str, bytes] | None = None, title: str = "fusiondoctor report",
+           **_options) -> str:
     from .. import __version__
 
     counts = Counter(f.severity.label for f in report.findings)
-    pills = "".join(f"<span class='pill {label}'>{counts[label]} {label}{'s' if counts[label] != 1 and label != 'info' else ''}</span>"
-                    for label in ("error", "warning", "info")) if report.findings else "<span class='pill ok'>no findings</span>"
+    def plural(label: str) -> str:
+        return "s" if counts[label] != 1 and label != "info" else ""
+
+    pills = "".join(f"<span class='pill {label}'>{counts[label]} {label}{plural(label)}</span>"
+                    for label in ("error", "warning", "info")) if report.findings \
+        else "<span class='pill ok'>no findings</span>"
     subjects = ", ".join(f"<span class='code'>{escape(s)}</span>" for s in dict.fromkeys(report.subjects))
-    body: List[str] = [f"<h1>{escape(title)}</h1>", f"<p class='muted'>{subjects}</p>", f"<div class='summary'>{pills}</div>"]
+    body: list[str] = [f"<h1>{escape(title)}</h1>", f"<p class='muted'>{subjects}</p>",
+                       f"<div class='summary'>{pills}</div>"]
     if report.incomplete:
         problems = [f"{e.code} crashed ({e.exc_type}: {e.message})" for e in report.errors]
         problems += [f"{s.code} could not run (measuring {'; '.join(s.failed)})" for s in report.skipped if s.failed]
@@ -120,8 +140,10 @@ def render(report: Report, images: Optional[Dict[str, bytes]] = None, title: str
         body.append(f"<h2>Not inspected</h2><ul>{items}</ul>")
     if any(not s.failed for s in report.skipped):
         missing = Counter(m for s in report.skipped if not s.failed for m in s.missing)
-        body.append("<p class='muted'>Skipped: " + escape(", ".join(f"{n} rules need {m}" for m, n in missing.items())) + "</p>")
+        skipped = ", ".join(f"{n} rules need {m}" for m, n in missing.items())
+        body.append("<p class='muted'>Skipped: " + escape(skipped) + "</p>")
     body.append(f"<p class='muted'>fusiondoctor {escape(__version__)}</p>")
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body>\n" + "\n".join(b for b in body if b) + "\n</body></html>\n")
+            f"<style>{_CSS}</style></head><body><main class='fusiondoctor'>\n" + "\n".join(b for b in body if b)
+            + "\n</main></body></html>\n")
