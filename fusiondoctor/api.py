@@ -25,8 +25,8 @@ def check(
     name: Optional[str] = None,
 ) -> Report:
     """Diagnose a model (a ``.keras``/``.h5``/``.json`` path or a live ``keras.Model``) and/or its
-    training history (a ``keras.callbacks.History``, its ``.history`` dict, or a JSON, CSVLogger
-    CSV or TensorBoard log path), probing it with ``data`` when given: an ``.npz`` path (one array
+    training history (a ``keras.callbacks.History``, its ``.history`` dict, a pandas DataFrame, a
+    JSON, CSVLogger or ``df.to_csv()`` CSV or TensorBoard log path, or ``"mlflow:RUN_ID"``), probing it with ``data`` when given: an ``.npz`` path (one array
     per input, named after the input layer, plus ``y``), ``(x, y)`` arrays or dicts of arrays, or a
     ``tf.data.Dataset`` / Keras ``PyDataset`` (at most ``max_samples`` samples are used, 512 by
     default). Files are loaded for probing in Keras safe mode; ``unsafe=True`` allows Lambda layers.

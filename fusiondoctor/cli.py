@@ -60,9 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     limits.add_argument("--max-layers", type=int, metavar="N", help="most layer calls in a model (default 100000)")
     limits.add_argument("--max-depth", type=int, metavar="N", help="deepest nesting of models (default 32)")
     check.add_argument("--plot", metavar="FILE",
-                       help="with --history: write the learning curves, findings marked (.png, .svg, .pdf)")
-    check.add_argument("--plots", metavar="DIR", help="write every plot that applies (learning curves, branch scales, "
-                                                       "modality contribution, BatchNorm shift) as PNG files into DIR")
+                       help="write the learning curves (with --history) and the model drawing (FILE_model.png when "
+                            "both), findings marked (.png, .svg, .pdf)")
+    check.add_argument("--plots", metavar="DIR", help="write every picture that applies (model drawing, learning "
+                                                       "curves, branch scales, modality contribution, BatchNorm "
+                                                       "shift) as PNG files into DIR")
     check.add_argument("--verbose", "-v", action="store_true", help="show tracebacks of crashed rules")
 
     fix = commands.add_parser("fix", help="trial each proposed fix by retraining against the baseline (loads Keras)")
@@ -137,7 +139,6 @@ def _check(args: argparse.Namespace) -> int:
     report = Report()
     unreadable = 0
     fmt = _report_format(args)
-    images: dict = {}
     for model_path, history_path in pairs:
         try:
             subject = make_subject(model_path, history=history_path, limits=settings.limits, data=args.data,
@@ -148,16 +149,14 @@ def _check(args: argparse.Namespace) -> int:
             continue
         subject_report = diagnose(subject, settings)
         report = report.merged(subject_report)
-        if args.plot and subject.history is not None:
+        if args.plot:
             _plot(subject, subject_report, args.plot)
         if args.plots:
             _plots(subject, subject_report, args.plots)
-        if fmt == "html":
-            images.update(_images(subject, subject_report, prefix=f"{subject.name}: " if len(pairs) > 1 else ""))
     if unreadable == len(pairs):
         return EXIT_ERROR
-    options = {"text": {"verbose": args.verbose}, "html": {"images": images}}.get(fmt, {})
-    _write(render(report, fmt, **options), args.output)
+    options = {"text": {"verbose": args.verbose}, "markdown": {"images": _markdown_pictures(report, args.output)}}
+    _write(render(report, fmt, **options.get(fmt, {})), args.output)
     if unreadable:
         return EXIT_ERROR
     code = report.exit_code(settings.fail_on)
@@ -165,20 +164,43 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _plot(subject, report: Report, path: str) -> None:
-    from .render import plots  # lazy: matplotlib only when a plot is asked for
+    """``--plot FILE``: the learning curves (with a history) and the model drawing (with a model; into
+    FILE itself when there is no history, else next to it as ``<name>_model<suffix>``)."""
+    from .render import figures, plots  # lazy: matplotlib only when a plot is asked for
 
-    try:
-        plots.save_figure(plots.learning_curves(subject.history, report.findings, subject.name), path)
-    except (OSError, ValueError) as exc:
-        raise FusionDoctorError(f"cannot write plot {path}: {exc}") from None
-    print(f"fusiondoctor: learning curves written to {path}", file=sys.stderr)
+    drawn = figures.figures_for(subject, report)
+    target = Path(path)
+    wanted = []
+    if "learning_curves" in drawn:
+        wanted.append(("learning curves", drawn["learning_curves"], target))
+    if "model" in drawn:
+        where = target.with_name(f"{target.stem}_model{target.suffix}") if wanted else target
+        wanted.append(("model drawing", drawn["model"], where))
+    for what, draw, where in wanted:
+        try:
+            plots.save_figure(draw(), str(where))
+        except (OSError, ValueError) as exc:
+            raise FusionDoctorError(f"cannot write plot {where}: {exc}") from None
+        print(f"fusiondoctor: {what} written to {where}", file=sys.stderr)
 
 
-def _images(subject, report: Report, prefix: str = "") -> dict:
-    """PNG bytes of every plot that applies, for the HTML report (matplotlib loads only here)."""
-    from .render import figures, plots
+def _markdown_pictures(report: Report, output: str | None) -> dict:
+    """For ``--output report.md``: every picture written next to it (``report_<name>.png``), linked
+    by a relative path. Markdown on stdout gets none: it has nowhere to put them."""
+    if not output or not report.inputs:
+        return {}
+    from .render import figures  # lazy: matplotlib only when pictures are written
 
-    return {prefix + name: plots.figure_bytes(draw()) for name, draw in figures.figures_for(subject, report).items()}
+    target = Path(output)
+    links = {}
+    for name, data in figures.report_images(report).items():
+        path = target.with_name(f"{target.stem}_{''.join(c if c.isalnum() else '_' for c in name)}.png")
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            raise FusionDoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
+        links[name] = path.name
+    return links
 
 
 def _plots(subject, report: Report, folder: str) -> None:
@@ -216,10 +238,11 @@ def _fix(args: argparse.Namespace) -> int:
     fmt = SUFFIXES.get(Path(args.output).suffix.lower(), "text") if from_suffix else args.format
     options = {}
     if fmt == "html":
-        from .render import plots
+        from .render import figures, plots
 
-        options["images"] = {f"trial {t.code}": plots.figure_bytes(plots.trial_curves(result.baseline, t))
-                             for t in result.trials if t.runs}
+        options["images"] = {**figures.report_images(result.report),
+                             **{f"trial {t.code}": plots.figure_bytes(plots.trial_curves(result.baseline, t))
+                                for t in result.trials if t.runs}}
     _write(render(result.report, fmt, **options), args.output)
     if args.plots:
         from .render import plots

@@ -236,9 +236,9 @@ class Report:
 
     def _repr_markdown_(self) -> str:
         """The Markdown report, for front ends that show Markdown rather than HTML."""
-        from .render import markdown
+        from .render import figures, markdown
 
-        return markdown.render(self)
+        return markdown.render(self, images=figures.report_images(self))
 
     def to_frame(self):
         """The findings as a pandas DataFrame, one row per finding (pandas is imported here only).

@@ -766,7 +766,7 @@ def test_every_cli_command_leaves_inputs_untouched(seeds, tmp_path, variant):
         assert result.code in (0, 1, 2) and "Traceback" not in result.stderr, (command, result.stderr)
         assert _snapshot(inputs) == before, f"{command} changed its inputs"
         assert os.listdir(cwd) == [], f"{command} wrote {os.listdir(cwd)}"
-    assert set(os.listdir(out)) <= {"curves.png", "report.json", "all.txt", "csv.svg"}
+    assert set(os.listdir(out)) <= {"curves.png", "curves_model.png", "report.json", "all.txt", "csv.svg"}
     if variant == "valid":
         assert set(os.listdir(out)) == {"curves.png", "report.json", "all.txt", "csv.svg"}
 

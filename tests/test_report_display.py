@@ -60,8 +60,11 @@ def test_repr_html_styles_stay_inside_the_report(report):
 
 
 def test_repr_markdown(report):
+    from fusiondoctor.render.figures import report_images
+
     text = report._repr_markdown_()
-    assert text == render(report, "markdown")
+    assert text == render(report, "markdown", images=report_images(report)), "pictures embedded, else the same"
+    assert "![model](data:image/png;base64," in text
     for code in report.codes():
         assert f"### {code}" in text
 

@@ -100,10 +100,15 @@ def _num(value, signed: bool = True) -> str:
     return "n/a" if value is None else (f"{value:+.3f}" if signed else f"{value:.3f}")
 
 
-def _figures(images: dict[str, bytes] | None) -> str:
+def is_model_picture(name: str) -> bool:
+    """The model drawing's name in an images mapping ("model", or "<subject>: model")."""
+    return name == "model" or name.endswith(": model")
+
+
+def _figures(images: dict[str, bytes], heading: str = "Plots") -> str:
     if not images:
         return ""
-    parts = ["<h2>Plots</h2>"]
+    parts = [f"<h2>{heading}</h2>"]
     for name, data in images.items():
         encoded = base64.b64encode(data).decode("ascii")
         parts.append(f"<figure><img alt='{escape(name)}' src='data:image/png;base64,{encoded}'>"
@@ -113,7 +118,16 @@ def _figures(images: dict[str, bytes] | None) -> str:
 
 def render(report: Report, images: dict[str, bytes] | None = None, title: str = "fusiondoctor report",
            **_options) -> str:
+    """The page; ``images`` (name -> PNG bytes) default to every picture drawn from ``report.inputs``
+    (pass ``{}`` for none). The model drawing comes first, the other plots after the findings."""
     from .. import __version__
+
+    if images is None:
+        from .figures import report_images
+
+        images = report_images(report)
+    models = {name: data for name, data in images.items() if is_model_picture(name)}
+    plots = {name: data for name, data in images.items() if name not in models}
 
     counts = Counter(f.severity.label for f in report.findings)
     def plural(label: str) -> str:
@@ -130,10 +144,11 @@ def render(report: Report, images: dict[str, bytes] | None = None, title: str = 
         problems += [f"{s.code} could not run (measuring {'; '.join(s.failed)})" for s in report.skipped if s.failed]
         body.append("<div class='card error'><strong>Incomplete diagnosis:</strong> " + escape("; ".join(problems))
                     + "</div>")
+    body.append(_figures(models, "Model"))
     body.append("<h2>Findings</h2>" if report.findings else "")
     body.extend(_finding_card(f) for f in report.findings)
     body.append(_trials(report))
-    body.append(_figures(images))
+    body.append(_figures(plots))
     if report.not_inspected:
         items = "".join(f"<li><span class='code'>{escape(u.location.layer or u.location.output or '')}</span> "
                         f"{escape(u.reason)}</li>" for u in report.not_inspected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 from typing import List
 
@@ -30,12 +31,28 @@ def _finding(finding: Finding) -> List[str]:
     return lines
 
 
-def render(report: Report, **_options) -> str:
+def _pictures(images: dict[str, str | bytes]) -> list[str]:
+    """Image lines: a path is linked (relative to the Markdown file), PNG bytes are embedded."""
+    lines = []
+    for name, value in images.items():
+        source = value if isinstance(value, str) else "data:image/png;base64," + base64.b64encode(value).decode()
+        lines += [f"![{_cell(name.replace('_', ' '))}]({source})", ""]
+    return lines
+
+
+def render(report: Report, images: dict[str, str | bytes] | None = None, **_options) -> str:
+    """The report; ``images`` maps a picture's name to a file path to link or PNG bytes to embed
+    (none by default: Markdown on stdout has nowhere to put them). The model drawing comes first."""
+    from .html import is_model_picture
+
+    images = images or {}
+    models = {name: value for name, value in images.items() if is_model_picture(name)}
     lines = ["# fusiondoctor report", "", "| subject | errors | warnings | info |", "|---|---|---|---|"]
     for subject in dict.fromkeys(report.subjects):
         mine = Counter(f.severity.label for f in report.findings if f.subject == subject)
         lines.append(f"| `{_cell(subject)}` | {mine['error']} | {mine['warning']} | {mine['info']} |")
     lines += ["", summary_line(report), ""]
+    lines += _pictures(models)
     for finding in report.findings:
         lines += _finding(finding)
     if report.trials:
@@ -46,6 +63,9 @@ def render(report: Report, **_options) -> str:
             lines.append(f"| {t['code']} | **{t['verdict']}** | {t['baseline'].get('mean')} | {bound}{t['candidate'].get('mean')} | "
                          f"{t.get('metric_gain')} | {t.get('spread')} | {t.get('finding_gone')} |")
         lines.append("")
+    plots = {name: value for name, value in images.items() if name not in models}
+    if plots:
+        lines += ["## Plots", ""] + _pictures(plots)
     if report.not_inspected:
         lines += ["## Not inspected", ""]
         lines += [f"- {_cell(u.location.layer or u.location.output or '')}: {u.reason}" for u in report.not_inspected]
