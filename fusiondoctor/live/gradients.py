@@ -1,7 +1,7 @@
-"""Gradients of the loss for monitors: a small adapter per backend (TensorFlow, JAX).
+"""Gradients of the loss for monitors: a small adapter per backend (TensorFlow, JAX, PyTorch).
 
 Computed in inference mode (``training=False``) so that a probe never moves BatchNormalization
-statistics or the user's optimizer; PyTorch and other backends report "not available".
+statistics or the user's optimizer; other backends (numpy, openvino) report "not available".
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ def loss_gradients(model, x, y) -> Optional[List[np.ndarray]]:
         return _tensorflow(model, x, y)
     if name == "jax":
         return _jax(model, x, y)
+    if name == "torch":
+        return _torch(model, x, y)
     return None
 
 
@@ -53,3 +55,16 @@ def _jax(model, x, y) -> List[np.ndarray]:
 
     grads = jax.grad(loss_fn)(trainable)
     return [np.asarray(g) for g in grads]
+
+
+def _torch(model, x, y) -> List[np.ndarray]:
+    import keras
+    import torch
+
+    variables = model.trainable_variables
+    tensors = [v.value for v in variables]
+    y_pred = model(x, training=False)
+    loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
+    grads = torch.autograd.grad(loss, tensors, allow_unused=True)
+    return [np.zeros(v.shape, dtype="float32") if g is None else np.asarray(keras.ops.convert_to_numpy(g))
+            for g, v in zip(grads, variables)]
