@@ -6,10 +6,11 @@ Nothing here knows about Keras, files or presentation.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Tuple, Union
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-JSONValue = Union[str, int, float, bool, None]
+JSONValue = str | int | float | bool | None
 
 
 class Severity(enum.IntEnum):
@@ -20,7 +21,7 @@ class Severity(enum.IntEnum):
     ERROR = 30
 
     @classmethod
-    def parse(cls, text: Union[str, "Severity"]) -> "Severity":
+    def parse(cls, text: str | Severity) -> Severity:
         if isinstance(text, Severity):
             return text
         try:
@@ -36,18 +37,20 @@ class Severity(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Location:
-    """Where a finding points: a file, a layer path, a model output, a metric or an epoch."""
+    """Where a finding points: a file, a layer path, a model output, a metric, an epoch, or a
+    setting (``loss``, ``metrics``, ``optimizer.learning_rate``, ``kernel_initializer``)."""
 
-    artifact: Optional[str] = None
-    layer: Optional[str] = None
-    output: Optional[str] = None
-    metric: Optional[str] = None
-    epoch: Optional[int] = None
+    artifact: str | None = None
+    layer: str | None = None
+    output: str | None = None
+    metric: str | None = None
+    epoch: int | None = None
+    setting: str | None = None
 
-    def with_artifact(self, artifact: Optional[str]) -> "Location":
+    def with_artifact(self, artifact: str | None) -> Location:
         if self.artifact or not artifact:
             return self
-        return Location(artifact, self.layer, self.output, self.metric, self.epoch)
+        return replace(self, artifact=artifact)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -58,12 +61,13 @@ class PatchOp:
     """One semantic edit of a model, independent of the Keras config dialect.
 
     ``target`` is ``"layer"`` (``name`` is a layer path), ``"loss"`` or ``"metrics"`` (``name`` is an
-    output name or None for all outputs), ``"optimizer"``, or ``"graph"`` (structural edits such as
-    inserting a normalization layer before a merge; ``key`` names the edit).
+    output name or None for all outputs; metrics edits are ``remove`` and ``add`` with a list of
+    metric names), ``"optimizer"``, or ``"graph"`` (structural edits such as inserting a
+    normalization layer before a merge; ``key`` names the edit).
     """
 
     target: str
-    name: Optional[str]
+    name: str | None
     key: str
     value: Any = None
 
@@ -77,7 +81,7 @@ class Fix:
 
     title: str
     snippet: str = ""
-    patch: Tuple[PatchOp, ...] = ()
+    patch: tuple[PatchOp, ...] = ()
 
     def as_dict(self) -> dict:
         return {"title": self.title, "snippet": self.snippet, "patch": [p.as_dict() for p in self.patch]}
@@ -94,8 +98,8 @@ class Symptom:
     message: str
     location: Location = field(default_factory=Location)
     evidence: Mapping[str, JSONValue] = field(default_factory=dict)
-    fix: Optional[Fix] = None
-    severity: Optional[Severity] = None
+    fix: Fix | None = None
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True)
@@ -114,10 +118,10 @@ class Finding:
     message: str
     location: Location
     evidence: Mapping[str, JSONValue]
-    fix: Optional[Fix]
+    fix: Fix | None
     subject: str
-    explained_by: Tuple[str, ...] = ()
-    other_causes: Tuple[str, ...] = ()
+    explained_by: tuple[str, ...] = ()
+    other_causes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {
@@ -140,7 +144,7 @@ class Skipped:
 
     code: str
     name: str
-    missing: Tuple[str, ...]
+    missing: tuple[str, ...]
     subject: str
 
     def as_dict(self) -> dict:
@@ -186,18 +190,18 @@ class RuleError:
 class Report:
     """The result of a diagnosis of one or more subjects."""
 
-    subjects: Tuple[str, ...] = ()
-    findings: Tuple[Finding, ...] = ()
-    skipped: Tuple[Skipped, ...] = ()
-    unexamined: Tuple[Unexamined, ...] = ()
-    errors: Tuple[RuleError, ...] = ()
-    trials: Tuple[Mapping[str, Any], ...] = ()
+    subjects: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    unexamined: tuple[Unexamined, ...] = ()
+    errors: tuple[RuleError, ...] = ()
+    trials: tuple[Mapping[str, Any], ...] = ()
 
     def codes(self) -> list:
         """The codes found, sorted and without repeats."""
         return sorted({f.code for f in self.findings})
 
-    def worst(self) -> Optional[Severity]:
+    def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), default=None)
 
     def failed(self, fail_on: Severity) -> bool:
@@ -208,7 +212,7 @@ class Report:
             return 2
         return 1 if self.failed(fail_on) else 0
 
-    def merged(self, other: "Report") -> "Report":
+    def merged(self, other: Report) -> Report:
         return Report(
             self.subjects + other.subjects,
             self.findings + other.findings,
