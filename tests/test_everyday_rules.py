@@ -100,6 +100,20 @@ def test_schedules(keras, schedule, expected):
         assert finding.evidence["schedule"]
 
 
+def test_the_rate_inside_a_loss_scale_optimizer(keras):
+    """Mixed precision wraps the optimizer: its rate is read, and the fix patches it, inside."""
+    from fusiondoctor.trials.patches import apply_patch
+
+    model = mlp(keras, optimizer=keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(0.1)))
+    (finding,) = found(model, "FD212")
+    assert finding.evidence["learning_rate"] == pytest.approx(0.1) and "adam" in finding.message
+    _, compile_config = apply_patch(model.get_config(), model.get_compile_config(), finding.fix.patch)
+    rebuilt = keras.Sequential.from_config(model.get_config())
+    rebuilt.compile_from_config(compile_config)
+    assert float(keras.ops.convert_to_numpy(rebuilt.optimizer.learning_rate)) == pytest.approx(1e-3)
+    assert found(rebuilt, "FD212") == []
+
+
 def test_an_unknown_schedule_is_not_inspected(keras):
     @keras.saving.register_keras_serializable(package="fdtest")
     class Halving(keras.optimizers.schedules.LearningRateSchedule):

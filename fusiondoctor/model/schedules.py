@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .compile import DEFAULT_LEARNING_RATES
+from .compile import DEFAULT_LEARNING_RATES, parse_optimizer
 from .spec import OptimizerSpec
 
 
@@ -108,6 +108,9 @@ def learning_rate(optimizer: OptimizerSpec) -> LearningRate | None:
     schedule or optimizer, a rate that is not a number)."""
     name = optimizer.class_name.lower()
     config = optimizer.raw.get("config") if isinstance(optimizer.raw, dict) else None
+    inner = config.get("inner_optimizer") if isinstance(config, dict) else None
+    if isinstance(inner, dict) and "learning_rate" not in config:  # LossScaleOptimizer (mixed precision)
+        return learning_rate(parse_optimizer(inner))
     rate = config.get("learning_rate", config.get("lr")) if isinstance(config, dict) else None
     if isinstance(rate, dict):
         schedule = str(rate.get("class_name", "")).split(">")[-1]

@@ -123,6 +123,9 @@ def learning_rate_out_of_range(compiled: ModelSpec, options: LearningRateOptions
     if direction == "high" and fine_tuned_backbones(compiled):
         return  # FD207 reports it at the backbone, against the (lower) fine-tuning ceiling
     default = DEFAULT_LEARNING_RATES.get(rate.optimizer, 1e-3)
+    name = optimizer.class_name
+    if rate.optimizer != name.lower():  # the optimizer a LossScaleOptimizer wraps
+        name = f"{name} ({rate.optimizer})"
     if direction == "low":
         verdict = f"too low (threshold {limit:g}): the weights barely move and the loss looks flat for many epochs"
     elif severity == Severity.WARNING:
@@ -131,12 +134,12 @@ def learning_rate_out_of_range(compiled: ModelSpec, options: LearningRateOptions
         verdict = (f"high (from {limit:g}): it may train a small model, but it is {rate.peak / default:.0f}x the usual "
                    "rate and deeper models tend to oscillate or diverge at it")
     yield Symptom(
-        f"{optimizer.class_name} {what} is {measured:g}, {verdict}",
+        f"{name} {what} is {measured:g}, {verdict}",
         _WHERE,
         {"optimizer": optimizer.class_name, "learning_rate": _round(measured), "schedule": rate.schedule,
          "initial_learning_rate": _round(rate.start) if rate.schedule else None,
          ("max_learning_rate" if direction == "high" else "min_learning_rate"): limit},
-        Fix(f"Use {optimizer.class_name}'s usual learning rate, {default:g} (or a schedule around it)",
+        Fix(f"Use the usual learning rate of {name}, {default:g} (or a schedule around it)",
             f"optimizer=keras.optimizers.{optimizer.class_name}(learning_rate={default:g})",
             (PatchOp("optimizer", None, "learning_rate", default),)),
         None if severity == Severity.WARNING else severity,

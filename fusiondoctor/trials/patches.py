@@ -289,6 +289,9 @@ def _optimizer_edit(compile_config: dict[str, Any], op: PatchOp) -> None:
         compile_config["optimizer"] = optimizer
     if not isinstance(optimizer, dict) or op.key != "learning_rate":
         raise PatchError(f"cannot apply optimizer edit {op.key!r}")
+    inner = (optimizer.get("config") or {}).get("inner_optimizer")
+    if isinstance(inner, dict):  # LossScaleOptimizer: the rate belongs to the optimizer it wraps
+        optimizer = inner
     optimizer.setdefault("config", {})["learning_rate"] = op.value
 
 
