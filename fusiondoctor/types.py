@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 JSONValue = str | int | float | bool | None
@@ -37,18 +37,20 @@ class Severity(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Location:
-    """Where a finding points: a file, a layer path, a model output, a metric or an epoch."""
+    """Where a finding points: a file, a layer path, a model output, a metric, an epoch, or a
+    setting (``loss``, ``metrics``, ``optimizer.learning_rate``, ``kernel_initializer``)."""
 
     artifact: str | None = None
     layer: str | None = None
     output: str | None = None
     metric: str | None = None
     epoch: int | None = None
+    setting: str | None = None
 
     def with_artifact(self, artifact: str | None) -> Location:
         if self.artifact or not artifact:
             return self
-        return Location(artifact, self.layer, self.output, self.metric, self.epoch)
+        return replace(self, artifact=artifact)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -59,8 +61,9 @@ class PatchOp:
     """One semantic edit of a model, independent of the Keras config dialect.
 
     ``target`` is ``"layer"`` (``name`` is a layer path), ``"loss"`` or ``"metrics"`` (``name`` is an
-    output name or None for all outputs), ``"optimizer"``, or ``"graph"`` (structural edits such as
-    inserting a normalization layer before a merge; ``key`` names the edit).
+    output name or None for all outputs; metrics edits are ``remove`` and ``add`` with a list of
+    metric names), ``"optimizer"``, or ``"graph"`` (structural edits such as inserting a
+    normalization layer before a merge; ``key`` names the edit).
     """
 
     target: str

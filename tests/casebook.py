@@ -6,6 +6,7 @@ both generations. ``case.toml`` holds the expectations:
 
     rule = "FD101"                 # or story = "seed-000" for seed folders
     keras2 = true                  # tf_keras can build it (Keras 2 .h5 files are tested too)
+    where = "layer_name"           # optional: where the finding points (benchmarks/casebook_eval.py)
     [bad]
     expect = ["FD101"]             # the exact set of finding codes, in every dialect
     expect_keras2 = ["FD101"]      # optional: where tf_keras semantics differ
@@ -26,9 +27,9 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,19 +44,19 @@ VARIANTS = ("bad", "good")
 
 @dataclass(frozen=True)
 class Expectation:
-    codes: List[str]
-    codes_keras2: List[str]
-    not_inspected: List[str] = field(default_factory=list)
+    codes: list[str]
+    codes_keras2: list[str]
+    not_inspected: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Case:
     folder: Path
-    rule: Optional[str]
-    story: Optional[str]
+    rule: str | None
+    story: str | None
     keras2: bool
     slow: bool
-    expectations: Dict[str, Expectation]
+    expectations: dict[str, Expectation]
     kind: str = "model"
 
     @property
@@ -93,7 +94,7 @@ def load_case(folder: Path) -> Case:
                 bool(data.get("slow", False)), expectations, str(data.get("kind", "model")))
 
 
-def cases(slow: Optional[bool] = None, kind: str = "model") -> List[Case]:
+def cases(slow: bool | None = None, kind: str = "model") -> list[Case]:
     """Case folders of one kind ("model" or "history"), sorted by name; ``slow`` filters on the
     case's ``slow`` flag."""
     found = [load_case(p) for p in sorted(CHECKS.iterdir()) if (p / "case.toml").is_file()]

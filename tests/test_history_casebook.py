@@ -22,16 +22,14 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 
 import fusiondoctor
 from fusiondoctor import Settings, all_rules
 from fusiondoctor.history import read_history
-from tests.casebook import CHECKS, VARIANTS, Case, cases, tomllib
+from tests.casebook import VARIANTS, Case, cases, tomllib
 
 HISTORY_CASES = cases(kind="history")
 PARAMS = [
@@ -55,14 +53,15 @@ def diagnose(model, history) -> fusiondoctor.Report:
     return fusiondoctor.check(model, history=history, settings=Settings())
 
 
-def assert_codes(report: fusiondoctor.Report, expected: List[str], what: str) -> None:
+def assert_codes(report: fusiondoctor.Report, expected: list[str], what: str) -> None:
     crashed = [(e.code, e.exc_type, e.message) for e in report.errors]
     assert not crashed, f"{what}: rules crashed: {crashed}"
     details = "\n".join(f"  {f.code} {f.location.metric or f.location.layer}: {f.message}" for f in report.findings)
-    assert report.codes() == sorted(set(expected)), f"{what}: found {report.codes()}, expected {sorted(set(expected))}\n{details}"
+    wanted = sorted(set(expected))
+    assert report.codes() == wanted, f"{what}: found {report.codes()}, expected {wanted}\n{details}"
 
 
-def frozen_history(case: Case, variant: str) -> Dict[str, List[float]]:
+def frozen_history(case: Case, variant: str) -> dict[str, list[float]]:
     return json.loads(case.frozen_history(variant).read_text())
 
 
@@ -70,7 +69,7 @@ def frozen_model(case: Case, variant: str) -> Path:
     return case.folder / f"{variant}.model.json"
 
 
-def write_csvlogger(history: Dict[str, List[float]], path: Path, separator: str = ",") -> Path:
+def write_csvlogger(history: dict[str, list[float]], path: Path, separator: str = ",") -> Path:
     """The history as keras.callbacks.CSVLogger writes it: an ``epoch`` column, then the metrics in
     sorted order, one row per epoch (floats through ``str``, so NaN is ``nan``)."""
     keys = sorted(history)
@@ -182,10 +181,30 @@ def test_history_findings_without_the_model_list_other_causes():
     assert fd301 and all(f.explained_by == () and f.other_causes for f in fd301)
 
 
+REGRESSION = [c for c in HISTORY_CASES if c.story == "regression-accuracy"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_accuracy_on_a_regression_is_no_evidence(variant):
+    """The regression runs log accuracy frozen at exactly 0.0 while the loss falls. With the model
+    the task model says regression and the history rules ignore the metric; with the history alone
+    it is listed as not inspected, and nothing is an error."""
+    (case,) = REGRESSION
+    assert set(frozen_history(case, variant)["accuracy"]) == {0.0}, "the run no longer shows the signature"
+    for model in (frozen_model(case, variant), None):
+        report = diagnose(model, case.frozen_history(variant))
+        assert not {"FD301", "FD302", "FD303"} & set(report.codes()), report.codes()
+        assert all(f.severity < fusiondoctor.Severity.ERROR for f in report.findings), report.codes()
+    alone = diagnose(None, case.frozen_history(variant))
+    reasons = [u.reason for u in alone.not_inspected if u.code == "FD301"]
+    assert sorted(r.split(":")[0] for r in reasons) == ["accuracy", "val_accuracy"]
+    assert all("real-valued targets" in r for r in reasons)
+
+
 # ---- live: train every case again (TensorFlow, and JAX in CI) --------------------------------
 
 
-def expected_codes(case: Case, variant: str, backend: str) -> List[str]:
+def expected_codes(case: Case, variant: str, backend: str) -> list[str]:
     table = raw_toml(case)[variant]
     if backend == "jax" and "expect_jax" in table:
         return sorted(table["expect_jax"])

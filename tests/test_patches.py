@@ -237,7 +237,8 @@ def test_from_logits_on_one_output_of_a_list_loss(keras):
     # the second output by name: only its entry changes
     _, _, second = patched(keras, model, PatchOp("loss", "b", "from_logits", True))
     assert second["loss"][0]["config"]["from_logits"] is False
-    assert second["loss"][1]["class_name"] == "BinaryCrossentropy" and second["loss"][1]["config"]["from_logits"] is True
+    assert second["loss"][1]["class_name"] == "BinaryCrossentropy"
+    assert second["loss"][1]["config"]["from_logits"] is True
 
 
 # ---- optimizer edits --------------------------------------------------------------------------------
@@ -300,7 +301,8 @@ def test_normalize_operands_sits_on_every_operand_of_the_merge(keras, norm):
     assert len(inserted) == 2
     feeding = merge_inputs(new.get_layer(merge.name))
     assert [type(layer).__name__ for layer in feeding] == [norm, norm]  # the merge consumes the new layers ...
-    assert [producer(layer._inbound_nodes[0].input_tensors[0]).name for layer in feeding] == operands  # ... on its operands
+    fed = [producer(layer._inbound_nodes[0].input_tensors[0]).name for layer in feeding]
+    assert fed == operands  # ... on its operands
     assert new.count_params() > model.count_params()
     train_step(new)
 
@@ -310,7 +312,8 @@ def test_normalize_operands_on_a_merge_fed_by_nested_models(keras):
     new, _, _ = patched(keras, model, PatchOp("graph", "fusion", "normalize_operands", "LayerNormalization"))
     feeding = merge_inputs(new.get_layer("fusion"))
     assert [type(layer).__name__ for layer in feeding] == ["LayerNormalization"] * 2
-    assert [producer(layer._inbound_nodes[0].input_tensors[0]).name for layer in feeding] == ["backbone", "text_encoder"]
+    fed = [producer(layer._inbound_nodes[0].input_tensors[0]).name for layer in feeding]
+    assert fed == ["backbone", "text_encoder"]
     train_step(new)
 
 
@@ -377,7 +380,7 @@ def test_freeze_batchnorm_of_a_nested_backbone(keras):
     head_before = keras.ops.convert_to_numpy(new.get_layer("emotion").kernel).copy()
     train_step(new)
     after = [keras.ops.convert_to_numpy(layer.moving_mean) for layer in norms]
-    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
     assert not np.array_equal(head_before, keras.ops.convert_to_numpy(new.get_layer("emotion").kernel))  # it trained
     # the unpatched model's statistics do move
     model_norm = [layer for layer in model.get_layer(backbone.name).layers
@@ -423,7 +426,8 @@ def test_modality_dropout_through_the_input_ancestry(keras):
 def test_modality_dropout_needs_the_ancestry(keras):
     model = tiny_fusion(keras, head_activation="sigmoid")
     with pytest.raises(PatchError, match="ancestry"):
-        apply_patch(model.get_config(), model.get_compile_config(), (PatchOp("graph", None, "modality_dropout", "text"),))
+        apply_patch(model.get_config(), model.get_compile_config(),
+                    (PatchOp("graph", None, "modality_dropout", "text"),))
 
 
 # ---- a model from a Keras 2 .h5 file ----------------------------------------------------------------
@@ -457,7 +461,8 @@ def test_patches_on_a_model_loaded_from_a_keras2_h5(keras, tf_keras, tmp_path):
 
 
 @pytest.mark.parametrize("op", [PatchOp("loss", "output_layer", "from_logits", True),
-                                PatchOp("loss", "output_layer", "name", "binary_crossentropy")], ids=["from_logits", "name"])
+                                PatchOp("loss", "output_layer", "name", "binary_crossentropy")],
+                         ids=["from_logits", "name"])
 def test_loss_patch_on_a_function_loss_from_a_keras2_h5(keras, tf_keras, tmp_path, op):
     from fusiondoctor.probes.loading import load_for_probing
     from fusiondoctor.trials.runner import trial_compile_config
@@ -506,6 +511,136 @@ def test_modality_dropout_on_a_branch_that_ends_in_a_nested_model(keras):
     train_step(new)
 
 
+# ---- metrics edits ---------------------------------------------------------------------------------
+
+
+def _metric_names(model):
+    """The names of the compiled metrics a rebuilt model reports after a step."""
+    x, y = batch(model)
+    logs = model.train_on_batch(x, y, return_dict=True)
+    return sorted(k for k in logs if k != "loss" and not k.endswith("_loss"))
+
+
+def test_fd209_patch_swaps_accuracy_for_mae_on_a_regression(keras):
+    model = get_case("FD209").builder("bad")(keras)  # price regression with metrics=["accuracy"]
+    (finding,) = [f for f in fusiondoctor.check(model).findings if f.code == "FD209"]
+    new, _, compile_config = patched(keras, model, *finding.fix.patch)
+    assert compile_config["metrics"] == ["mae"]
+    assert _metric_names(new) == ["mae"]
+
+
+def test_fd210_patch_adds_accuracy_to_a_classifier(keras):
+    model = get_case("FD210").builder("bad")(keras)  # softmax classifier with metrics=["mae"]
+    (finding,) = [f for f in fusiondoctor.check(model).findings if f.code == "FD210"]
+    new, _, compile_config = patched(keras, model, *finding.fix.patch, sequential=True)
+    assert compile_config["metrics"] == ["mae", "accuracy"]
+    assert _metric_names(new) == ["accuracy", "mae"]
+
+
+def two_heads_with_metrics(keras, metrics):
+    layers = keras.layers
+    inp = keras.Input((5,), name="x")
+    h = layers.Dense(4, activation="relu")(inp)
+    a = layers.Dense(1, name="a")(h)
+    b = layers.Dense(1, activation="sigmoid", name="b")(h)
+    model = keras.Model(inp, [a, b])
+    model.compile(optimizer="adam", loss={"a": "mse", "b": "binary_crossentropy"}, metrics=metrics)
+    return model
+
+
+def test_metrics_edit_on_one_output_of_dict_metrics(keras):
+    model = two_heads_with_metrics(keras, {"a": ["accuracy", "mae"], "b": ["accuracy"]})
+    new, _, compile_config = patched(keras, model, PatchOp("metrics", "a", "remove", ["accuracy"]))
+    assert compile_config["metrics"] == {"a": ["mae"], "b": ["accuracy"]}
+    assert _metric_names(new) == ["a_mae", "b_accuracy"]
+
+
+def test_metrics_edit_splits_a_list_shared_by_every_output(keras):
+    model = two_heads_with_metrics(keras, ["accuracy"])
+    new, _, compile_config = patched(keras, model, PatchOp("metrics", "a", "remove", ["accuracy"]),
+                                     PatchOp("metrics", "a", "add", ["mae"]))
+    assert compile_config["metrics"] == {"a": ["mae"], "b": ["accuracy"]}
+    assert _metric_names(new) == ["a_mae", "b_accuracy"]
+    with pytest.raises(PatchError, match="needs the output's name"):
+        apply_patch(model.get_config(), dict(model.get_compile_config(), metrics={"a": [], "b": []}),
+                    (PatchOp("metrics", None, "add", ["mae"]),), ["a", "b"])
+
+
+def test_metrics_edit_on_metrics_listed_by_position(keras):
+    model = two_heads_with_metrics(keras, [["accuracy", "mae"], ["accuracy"]])
+    _, _, compile_config = patched(keras, model, PatchOp("metrics", "a", "remove", ["accuracy"]))
+    assert compile_config["metrics"] == [["mae"], ["accuracy"]]
+
+
+def test_metrics_edit_on_a_serialized_metric(keras):
+    model = tiny_fusion(keras, head_activation="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=[keras.metrics.BinaryAccuracy(name="acc"), "auc"])
+    new, _, compile_config = patched(keras, model, PatchOp("metrics", None, "remove", ["acc"]))
+    assert compile_config["metrics"] == ["auc"]
+    assert _metric_names(new) == ["auc"]
+
+
+# ---- initializer and activation edits from the new rules' fixes -------------------------------------
+
+
+def test_fd107_patch_reinitializes_every_exploding_layer(keras):
+    model = get_case("FD107").builder("bad")(keras)  # RandomNormal(stddev=1.0) in dense_in and dense_mid
+    findings = [f for f in fusiondoctor.check(model).findings if f.code == "FD107"]
+    assert sorted(f.location.layer for f in findings) == ["dense_in", "dense_mid"]
+    new, _, _ = patched(keras, model, *findings[0].fix.patch, sequential=True)
+    for name, fan_in in (("dense_in", 256), ("dense_mid", 128)):
+        layer = new.get_layer(name)
+        assert type(layer.kernel_initializer).__name__ == "HeNormal"
+        std = float(np.std(keras.ops.convert_to_numpy(layer.kernel)))
+        assert std == pytest.approx(np.sqrt(2 / fan_in), rel=0.2), (name, std)
+    assert new.get_layer("material").kernel_initializer.__class__.__name__ == "GlorotUniform"
+    train_step(new, classes="sparse")
+
+
+def test_fd108_patch_brings_the_dead_relu_layers_to_life(keras):
+    model = get_case("FD108").builder("bad")(keras)
+    findings = [f for f in fusiondoctor.check(model).findings if f.code == "FD108"]
+    assert [f.severity.label for f in findings] == ["error", "error"]
+    new, _, _ = patched(keras, model, *findings[0].fix.patch, sequential=True)
+    x, _ = batch(new, n=32)
+    hidden = keras.Model(new.inputs, new.get_layer("hidden2").output)
+    assert np.abs(keras.ops.convert_to_numpy(hidden(x))).sum() > 0  # the zero kernels gave exactly 0
+    assert not np.any(keras.ops.convert_to_numpy(new.get_layer("species").kernel))  # the output layer keeps zeros
+    train_step(new, classes="sparse")
+
+
+def test_fd106_patch_gives_every_hidden_layer_a_relu(keras):
+    model = get_case("FD106").builder("bad")(keras)
+    (finding,) = [f for f in fusiondoctor.check(model).findings if f.code == "FD106"]
+    new, _, _ = patched(keras, model, *finding.fix.patch, sequential=True)
+    assert [new.get_layer(n).activation for n in ("conv1", "conv2", "fc")] == [keras.activations.relu] * 3
+    assert "FD106" not in fusiondoctor.check(new).codes()
+    train_step(new, classes="sparse")
+
+
+def test_fd208_patch_on_a_linear_head_sets_softmax_and_crossentropy(keras):
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((12,)), layers.Dense(16, activation="relu"), layers.Dense(10, name="logits")])
+    model.compile(optimizer="adam", loss="mse", metrics=["accuracy"])
+    (finding,) = [f for f in fusiondoctor.check(model).findings if f.code == "FD208"]
+    new, _, compile_config = patched(keras, model, *finding.fix.patch, sequential=True)
+    assert compile_config["loss"] == "categorical_crossentropy"
+    assert new.get_layer("logits").activation is keras.activations.softmax
+    assert fusiondoctor.check(new).codes() == []
+    train_step(new)
+
+
+def test_fd110_patch_removes_the_second_softmax(keras):
+    model = get_case("FD110").builder("bad")(keras)
+    (finding,) = [f for f in fusiondoctor.check(model).findings if f.code == "FD110"]
+    new, _, _ = patched(keras, model, *finding.fix.patch)
+    assert new.get_layer("probs").activation is keras.activations.linear
+    prediction = keras.ops.convert_to_numpy(new(batch(new, n=16)[0]))
+    assert np.allclose(prediction.sum(axis=1), 1.0, atol=1e-5) and prediction.max() > 0.3
+    train_step(new, classes="sparse")
+
+
 # ---- errors and purity ------------------------------------------------------------------------------
 
 
@@ -516,11 +651,14 @@ def test_modality_dropout_on_a_branch_that_ends_in_a_nested_model(keras):
     (PatchOp("graph", "nope", "normalize_operands", "BatchNormalization"), "no layer 'nope'"),
     (PatchOp("graph", "nope", "bypass", None), "no layer 'nope'"),
     (PatchOp("graph", "backbone", "freeze_batchnorm", ["backbone/nope_bn"]), "no layer 'backbone/nope_bn'"),
-    (PatchOp("layer", "out", "kernel_initializer", "zeros"), "unknown layer edit"),
+    (PatchOp("layer", "out", "gamma_initializer", "zeros"), "unknown layer edit"),
+    (PatchOp("layer", "fusion", "kernel_initializer", "he_normal"), "has no kernel_initializer"),
     (PatchOp("graph", "fusion", "rewire", None), "unknown graph edit"),
     (PatchOp("loss", "out", "from_logits", True, ), None),  # a string loss: applies (the control)
     (PatchOp("optimizer", None, "momentum", 0.9), "cannot apply optimizer edit"),
-    (PatchOp("metrics", None, "add", "auc"), "unknown patch target"),
+    (PatchOp("metrics", None, "add", "auc"), "unknown metrics edit"),  # a name, not a list of names
+    (PatchOp("metrics", "out", "rename", ["auc"]), "unknown metrics edit"),
+    (PatchOp("tokenizer", None, "vocabulary", 100), "unknown patch target"),
 ])
 def test_patch_errors(keras, op, message):
     model = nested_functional(keras)
@@ -535,7 +673,8 @@ def test_patch_errors(keras, op, message):
 def test_loss_patches_that_do_not_fit(keras):
     model = tiny_fusion(keras, head_activation="linear", loss="mean_squared_error")
     with pytest.raises(PatchError, match="from_logits"):
-        apply_patch(model.get_config(), model.get_compile_config(), (PatchOp("loss", "output_layer", "from_logits", True),))
+        apply_patch(model.get_config(), model.get_compile_config(),
+                    (PatchOp("loss", "output_layer", "from_logits", True),))
     with pytest.raises(PatchError, match="not compiled"):
         apply_patch(model.get_config(), None, (PatchOp("loss", "output_layer", "name", "binary_crossentropy"),))
     with pytest.raises(PatchError, match="not compiled"):
@@ -557,7 +696,8 @@ def test_apply_patch_leaves_the_input_dictionaries_unchanged(keras):
            PatchOp("graph", "backbone", "freeze_batchnorm", ["backbone/inner_bn"]))
     new_config, new_compile = apply_patch(config, compile_config, ops, output_names(model))
     assert (config, compile_config) == deep
-    assert (json.dumps(config, sort_keys=True, default=repr), json.dumps(compile_config, sort_keys=True, default=repr)) == frozen
+    dumped = json.dumps(config, sort_keys=True, default=repr), json.dumps(compile_config, sort_keys=True, default=repr)
+    assert dumped == frozen
     assert new_config != config and new_compile != compile_config  # the copies did change
     new = rebuild(keras, new_config, new_compile)
     assert layer_in(new, "text_encoder/enc_dense").units == 5

@@ -20,7 +20,8 @@ SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 def report(tmp_path_factory, keras3):
     path = tmp_path_factory.mktemp("render") / "seedlike.keras"
     tiny_fusion(keras3).save(path)
-    history = {"loss": [8.06, 8.06, 8.06, 8.06], "accuracy": [0.4945] * 4, "val_loss": [7.97] * 4, "val_accuracy": [0.5] * 4}
+    history = {"loss": [8.06, 8.06, 8.06, 8.06], "accuracy": [0.4945] * 4, "val_loss": [7.97] * 4,
+               "val_accuracy": [0.5] * 4}
     return fusiondoctor.check(path, history=history, settings=fusiondoctor.Settings()), path
 
 
@@ -73,3 +74,23 @@ def test_every_format_is_listed_in_the_cli():
     result = run_cli("check", "--help")
     for name in RENDERERS:
         assert name in result.stdout
+
+
+def test_every_format_names_the_setting_at_fault(tmp_path, keras3):
+    """A finding about a setting (here the learning rate, FD212) says which one in every format."""
+    model = tiny_fusion(keras3, head_activation="sigmoid")
+    model.compile(optimizer=keras3.optimizers.Adam(0.1), loss="binary_crossentropy", metrics=["accuracy"])
+    path = tmp_path / "fast.keras"
+    model.save(path)
+    report = fusiondoctor.check(path, settings=fusiondoctor.Settings())
+    (finding,) = [f for f in report.findings if f.code == "FD212"]
+    assert finding.location.setting == "optimizer.learning_rate"
+    assert "FD212 learning-rate-out-of-range [warning] at setting optimizer.learning_rate" in render(report, "text")
+    assert "### FD212 `learning-rate-out-of-range` — warning at `optimizer.learning_rate`" in render(report, "markdown")
+    data = json.loads(render(report, "json"))
+    assert [f["location"]["setting"] for f in data["findings"] if f["code"] == "FD212"] == ["optimizer.learning_rate"]
+    sarif = json.loads(render(report, "sarif"))
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "FD212"]
+    assert result["properties"]["setting"] == "optimizer.learning_rate"
+    assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "optimizer.learning_rate"
+    assert "optimizer.learning_rate" in render(report, "html")

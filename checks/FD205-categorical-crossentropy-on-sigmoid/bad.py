@@ -15,7 +15,7 @@ def build(keras):
     out = layers.Dense(5, activation="sigmoid", name="tags")(fused)  # several tags may be on at once
 
     model = keras.Model([image, text], out)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-2), loss="categorical_crossentropy",
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-3), loss="categorical_crossentropy",
                   metrics=[keras.metrics.AUC(multi_label=True, name="auc")])
     return model
 

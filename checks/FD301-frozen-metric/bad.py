@@ -33,7 +33,7 @@ def build(keras):
         layers.Dense(8, activation="relu"),
         layers.Dense(1, activation="sigmoid"),
     ])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-2), loss="binary_crossentropy",
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-3), loss="binary_crossentropy",
                   metrics=["accuracy"])
     return model
 

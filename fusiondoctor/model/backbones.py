@@ -11,7 +11,7 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Optional, Set
+from typing import Any
 
 from .spec import ModelSpec, Node
 
@@ -26,8 +26,8 @@ class Backbone:
     arch: str
     prefix: str  # "vgg16/" for a nested model, "" when its layers sit in the outer model
     top: str  # node key of the backbone's feature output (before any ImageNet classifier)
-    members: FrozenSet[str]  # node keys inside the backbone
-    classifier: Optional[str]  # node key of the ImageNet classifier ("predictions") if include_top
+    members: frozenset[str]  # node keys inside the backbone
+    classifier: str | None  # node key of the ImageNet classifier ("predictions") if include_top
 
     @property
     def nested(self) -> bool:
@@ -39,21 +39,21 @@ class Backbone:
 
 
 @functools.lru_cache(maxsize=1)
-def load_table() -> Dict[str, Dict[str, Any]]:
+def load_table() -> dict[str, dict[str, Any]]:
     with open(TABLE_PATH, encoding="utf-8") as handle:
         return json.load(handle)
 
 
-def _scopes(spec: ModelSpec) -> Dict[str, Set[str]]:
+def _scopes(spec: ModelSpec) -> dict[str, set[str]]:
     """Layer names per scope ("" for the top level, "path/" for each nested model), as matched."""
-    scopes: Dict[str, Set[str]] = {"": set()}
+    scopes: dict[str, set[str]] = {"": set()}
     for layer in spec.layers.values():
         prefix = (layer.parent + "/") if layer.parent else ""
         scopes.setdefault(prefix, set()).add(_plain(layer.name))
     return scopes
 
 
-def _match(names: Set[str], table: Dict[str, Dict[str, Any]]) -> Optional[str]:
+def _match(names: set[str], table: dict[str, dict[str, Any]]) -> str | None:
     """The architecture whose anchors are all present; among siblings that all match (EfficientNetV2B1
     holds every anchor of V2B2), the largest one that still fits in the scope's layer count."""
     found = [arch for arch, row in table.items() if set(row["anchors"]) <= names]
@@ -63,7 +63,7 @@ def _match(names: Set[str], table: Dict[str, Dict[str, Any]]) -> Optional[str]:
     return max(fitting, key=lambda a: (table[a]["layers"], not a.startswith("tf_keras:")))
 
 
-def find_backbones(spec: ModelSpec) -> List[Backbone]:
+def find_backbones(spec: ModelSpec) -> list[Backbone]:
     table = load_table()
     result = []
     for prefix, names in _scopes(spec).items():
@@ -74,13 +74,24 @@ def find_backbones(spec: ModelSpec) -> List[Backbone]:
         top = _first_node(spec, prefix, row["top"])
         if top is None:
             continue
-        classifier = _first_node(spec, prefix, "predictions") if "predictions" in names else None
+        classifier_name = _classifier_name(names, row["top"])
+        classifier = _first_node(spec, prefix, classifier_name) if classifier_name else None
         members = _members(spec, prefix, top, classifier)
-        result.append(Backbone(arch.split(":")[-1], prefix, top.key, frozenset(members), classifier.key if classifier else None))
+        result.append(Backbone(arch.split(":")[-1], prefix, top.key, frozenset(members),
+                               classifier.key if classifier else None))
     return result
 
 
-def _first_node(spec: ModelSpec, prefix: str, plain_name: str) -> Optional[Node]:
+def _classifier_name(names: set[str], top: str) -> str | None:
+    """The ImageNet classifier of an application built with include_top=True: ``predictions``, or
+    ConvNeXt's ``<model>_head_dense`` (its top ends in ``<model>_stage_3_block_2_identity``)."""
+    if "predictions" in names:
+        return "predictions"
+    head = top.split("_stage_")[0] + "_head_dense" if "_stage_" in top else None
+    return head if head in names else None
+
+
+def _first_node(spec: ModelSpec, prefix: str, plain_name: str) -> Node | None:
     for node in spec.nodes.values():
         if node.layer.path.startswith(prefix) and _plain(node.layer.name) == plain_name and \
                 ((node.layer.parent + "/") if node.layer.parent else "") == prefix:
@@ -88,7 +99,7 @@ def _first_node(spec: ModelSpec, prefix: str, plain_name: str) -> Optional[Node]
     return None
 
 
-def _members(spec: ModelSpec, prefix: str, top: Node, classifier: Optional[Node]) -> Set[str]:
+def _members(spec: ModelSpec, prefix: str, top: Node, classifier: Node | None) -> set[str]:
     if prefix:
         return {k for k, n in spec.nodes.items() if n.layer.path.startswith(prefix)}
     members = {top.key} | {n.key for n in spec.upstream(top.key) if not n.model_input}
@@ -97,7 +108,7 @@ def _members(spec: ModelSpec, prefix: str, top: Node, classifier: Optional[Node]
     return members
 
 
-def generate_table() -> Dict[str, Dict[str, Any]]:  # pragma: no cover - exercised by the freshness test
+def generate_table() -> dict[str, dict[str, Any]]:  # pragma: no cover - exercised by the freshness test
     """Build every ``keras.applications`` architecture (weights=None) and sample its fixed names;
     add tf_keras rows where tf_keras names the layers differently or has architectures of its own."""
     import keras
@@ -120,7 +131,7 @@ def _plain(name: str) -> str:
     return name.replace("/", "_")
 
 
-def _builders(applications) -> Dict[str, Any]:  # pragma: no cover
+def _builders(applications) -> dict[str, Any]:  # pragma: no cover
     """Architecture builders: at the top of keras.applications (MobileNetV3 lives only there) and in
     its submodules."""
     import inspect
@@ -135,7 +146,7 @@ def _builders(applications) -> Dict[str, Any]:  # pragma: no cover
     return dict(sorted(found.items()))
 
 
-def _fixed_names(builder) -> List[str]:  # pragma: no cover
+def _fixed_names(builder) -> list[str]:  # pragma: no cover
     """Layer names (in graph order) that stay the same when the architecture is built again and at
     another input size: auto-numbered and size-dependent names are left out."""
     first = [layer.name for layer in _build(builder, None).layers]
@@ -144,12 +155,12 @@ def _fixed_names(builder) -> List[str]:  # pragma: no cover
     return [n for n in first[1:] if n in again and n in sized]
 
 
-def _anchor_sample(names: List[str]) -> List[str]:
+def _anchor_sample(names: list[str]) -> list[str]:
     step = max(1, len(names) // ANCHORS_PER_ARCH)
     return sorted(set(names[::step][:ANCHORS_PER_ARCH]) | {names[0], names[-1]})
 
 
-def _row(arch: str, names: List[str], table: Dict[str, List[str]]) -> Dict[str, Any]:  # pragma: no cover
+def _row(arch: str, names: list[str], table: dict[str, list[str]]) -> dict[str, Any]:  # pragma: no cover
     """Anchors: a spread sample of the fixed names plus a few names no other architecture has, so
     that a smaller sibling (EfficientNetV2B1 inside EfficientNetV2B2's names) is not mistaken."""
     others = set().union(*(set(v) for k, v in table.items() if k != arch)) if len(table) > 1 else set()

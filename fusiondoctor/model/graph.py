@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import FrozenSet, Iterator, List, Optional, Tuple
 
 from . import vocab
 from .spec import ModelSpec, Node, OutputSpec
@@ -16,17 +16,17 @@ class Operand:
     """One input of a merge layer and the branch behind it."""
 
     key: str
-    inputs: FrozenSet[str]  # model inputs this operand depends on
-    width: Optional[int]
-    normalized: Optional[bool]  # None: an unknown layer sits between the features and the merge
-    producer: Optional[str]  # layer path that computed the features (or the unknown layer)
-    normalizer: Optional[str]  # layer path of the normalization, when there is one
+    inputs: frozenset[str]  # model inputs this operand depends on
+    width: int | None
+    normalized: bool | None  # None: an unknown layer sits between the features and the merge
+    producer: str | None  # layer path that computed the features (or the unknown layer)
+    normalizer: str | None  # layer path of the normalization, when there is one
 
 
 @dataclass(frozen=True)
 class Merge:
     node: Node
-    operands: Tuple[Operand, ...]
+    operands: tuple[Operand, ...]
 
     @property
     def is_fusion(self) -> bool:
@@ -35,7 +35,7 @@ class Merge:
         return len(groups) >= 2
 
 
-def _normalization(spec: ModelSpec, key: str) -> Tuple[Optional[bool], Optional[str], Optional[str]]:
+def _normalization(spec: ModelSpec, key: str) -> tuple[bool | None, str | None, str | None]:
     node = spec.nodes[key]
     seen = set()
     while node.key not in seen:
@@ -51,7 +51,7 @@ def _normalization(spec: ModelSpec, key: str) -> Tuple[Optional[bool], Optional[
     return None, node.layer.path, None
 
 
-def merges(spec: ModelSpec) -> List[Merge]:
+def merges(spec: ModelSpec) -> list[Merge]:
     result = []
     for node in spec.nodes.values():
         if node.layer.class_name not in vocab.MERGE_CLASSES:
@@ -72,25 +72,30 @@ class Head:
     output: OutputSpec
     node: Node  # the output node
     source: Node  # the node whose activation applies (shape-only layers skipped)
-    activation: Optional[str]
-    width: Optional[int]
+    activation: str | None
+    width: int | None
 
     @property
     def location_layer(self) -> str:
         return self.source.layer.path
 
 
+def head_of(spec: ModelSpec, output: OutputSpec) -> Head:
+    """The head of one model output."""
+    node = spec.nodes[output.key]
+    source = spec.probability_source(output.key)
+    width = node.width
+    if width is None and source.layer.class_name == "Dense" and source is node:
+        width = source.layer.units
+    return Head(output, node, source, source.layer.activation, width)
+
+
 def heads(spec: ModelSpec) -> Iterator[Head]:
     for output in spec.outputs:
-        node = spec.nodes[output.key]
-        source = spec.probability_source(output.key)
-        width = node.width
-        if width is None and source.layer.class_name == "Dense" and source is node:
-            width = source.layer.units
-        yield Head(output, node, source, source.layer.activation, width)
+        yield head_of(spec, output)
 
 
-def feeds_weighted_layer(spec: ModelSpec, key: str) -> Optional[Node]:
+def feeds_weighted_layer(spec: ModelSpec, key: str) -> Node | None:
     """The first weighted layer that consumes ``key`` through shape-only or dropout layers."""
     frontier = list(spec.consumers(key))
     seen = set()
@@ -107,7 +112,7 @@ def feeds_weighted_layer(spec: ModelSpec, key: str) -> Optional[Node]:
     return None
 
 
-def axis_size(node: Node, axis: int = -1) -> Optional[int]:
+def axis_size(node: Node, axis: int = -1) -> int | None:
     shape = node.output_shape
     if not shape or not -len(shape) <= axis < len(shape):
         return None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any, Optional
+from typing import Any
 
 MODEL_CLASSES = frozenset({"Functional", "Model", "Sequential"})
 MERGE_CLASSES = frozenset({"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"})
@@ -42,7 +43,7 @@ _KNOWN_EXTRA = frozenset(
      "CenterCrop", "UpSampling1D", "UpSampling2D", "UpSampling3D", "TextVectorization", "StringLookup",
      "IntegerLookup", "CategoryEncoding", "Hashing", "Discretization", "RandomFlip", "RandomRotation", "RandomZoom",
      "RandomCrop", "RandomContrast", "RandomTranslation", "LayerScale", "StochasticDepth", "Cast",
-     "CustomScaleLayer", "SlicingOpLambda", "InstanceProperty", "InstanceMethod", "ClassMethod"}
+     "CustomScaleLayer", "InstanceProperty", "InstanceMethod", "ClassMethod"}
 )
 
 
@@ -57,7 +58,7 @@ def is_known_layer(class_name: str) -> bool:
     )
 
 
-def activation_name(value: Any) -> Optional[str]:
+def activation_name(value: Any) -> str | None:
     """A serialized activation (string, dict, or None) as a lower-case name; ``"custom:<name>"`` if unknown."""
     if value is None:
         return None
@@ -79,7 +80,8 @@ def activation_name(value: Any) -> Optional[str]:
 
 def _snake(name: str) -> str:
     name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-    return {"re_lu": "relu", "leaky_re_lu": "leaky_relu", "p_re_lu": "prelu", "hardsigmoid": "hard_sigmoid"}.get(name, name)
+    renamed = {"re_lu": "relu", "leaky_re_lu": "leaky_relu", "p_re_lu": "prelu", "hardsigmoid": "hard_sigmoid"}
+    return renamed.get(name, name)
 
 
 KNOWN_ACTIVATIONS = frozenset(
@@ -92,7 +94,8 @@ PROBABILITY_ACTIVATIONS = frozenset({"softmax", "sigmoid", "hard_sigmoid", "spar
 
 # ---- losses -----------------------------------------------------------------------------------
 
-BINARY, CATEGORICAL, SPARSE, OTHER = "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "other"
+BINARY, CATEGORICAL = "binary_crossentropy", "categorical_crossentropy"
+SPARSE, OTHER = "sparse_categorical_crossentropy", "other"
 _LOSS_FAMILIES = {
     "binary_crossentropy": BINARY, "bce": BINARY, "binarycrossentropy": BINARY,
     "binary_focal_crossentropy": BINARY, "binaryfocalcrossentropy": BINARY,
@@ -110,7 +113,7 @@ _OTHER_LOSSES = frozenset(
 )
 
 
-def loss_family(name: str) -> Optional[str]:
+def loss_family(name: str) -> str | None:
     """``binary_crossentropy`` / ``categorical_crossentropy`` / ``sparse_categorical_crossentropy`` /
     ``other`` for a known Keras loss; None for a custom one."""
     key = _snake(name).replace("_", "") if name[:1].isupper() else name.lower()
@@ -135,3 +138,103 @@ ACCURACY_METRICS = frozenset(
 def metric_name(name: str) -> str:
     """A metric class or function name in snake case (``BinaryAccuracy`` -> ``binary_accuracy``)."""
     return _snake(name) if name[:1].isupper() else name.lower()
+
+
+def _key(name: str) -> str:
+    """A loss or metric name reduced for lookups: ``MeanSquaredError`` and ``mean_squared_error`` are
+    both ``meansquarederror``."""
+    return metric_name(str(name)).replace("_", "")
+
+
+#: Losses that fit real-valued targets, by reduced name, with the target range each one implies
+#: (None: any real value).
+_REGRESSION_LOSSES = {
+    "meansquarederror": None, "mse": None, "meanabsoluteerror": None, "mae": None, "huber": None, "huberloss": None,
+    "logcosh": None, "meanabsolutepercentageerror": None, "mape": None, "cosinesimilarity": None,
+    "meansquaredlogarithmicerror": (0.0, math.inf), "msle": (0.0, math.inf), "poisson": (0.0, math.inf),
+}
+#: Regression losses whose targets may be any real number (the "unbounded" regression of FD211).
+UNBOUNDED_REGRESSION_LOSSES = frozenset(
+    {"meansquarederror", "mse", "meanabsoluteerror", "mae", "huber", "huberloss", "logcosh"})
+#: Regression losses FD208 looks for on classification heads.
+ERROR_LOSSES = frozenset(
+    {"meansquarederror", "mse", "meanabsoluteerror", "mae", "huber", "huberloss", "logcosh",
+     "meanabsolutepercentageerror", "mape", "meansquaredlogarithmicerror", "msle"})
+_HINGE_LOSSES = frozenset({"hinge", "squaredhinge"})
+_CATEGORICAL_LOSSES = frozenset({"categoricalhinge", "circle", "categoricalgeneralizedcrossentropy"})
+_DISTRIBUTION_LOSSES = frozenset({"kldivergence", "kld", "kullbackleiblerdivergence"})
+
+
+def loss_kind(name: str) -> str | None:
+    """What kind of targets a known loss fits: ``binary`` / ``categorical`` / ``sparse`` (the
+    crossentropies), ``hinge`` (labels -1/1), ``categorical_hinge``, ``distribution`` (KL
+    divergence), ``regression``; None for custom losses and for losses that say nothing about the
+    task (ctc, dice, ...)."""
+    family = loss_family(name)
+    if family in (BINARY, CATEGORICAL, SPARSE):
+        return {BINARY: "binary", CATEGORICAL: "categorical", SPARSE: "sparse"}[family]
+    key = _key(name)
+    if key in _REGRESSION_LOSSES:
+        return "regression"
+    if key in _HINGE_LOSSES:
+        return "hinge"
+    if key in _CATEGORICAL_LOSSES:
+        return "categorical_hinge"
+    if key in _DISTRIBUTION_LOSSES:
+        return "distribution"
+    return None
+
+
+def loss_target_range(name: str) -> tuple[float, float] | None:
+    """The range of targets a regression loss implies (MSLE and Poisson: non-negative), or None."""
+    return _REGRESSION_LOSSES.get(_key(name))
+
+
+def is_loss(name: str, keys: frozenset) -> bool:
+    return _key(name) in keys
+
+
+_REGRESSION_METRICS = frozenset(
+    {"meansquarederror", "mse", "meanabsoluteerror", "mae", "meanabsolutepercentageerror", "mape",
+     "meansquaredlogarithmicerror", "msle", "rootmeansquarederror", "rmse", "logcosh", "logcosherror",
+     "cosinesimilarity", "r2score", "poisson", "huber"})
+_CLASSIFICATION_METRICS = frozenset(
+    {"auc", "precision", "recall", "f1score", "fbetascore", "precisionatrecall", "recallatprecision",
+     "sensitivityatspecificity", "specificityatsensitivity", "truepositives", "falsepositives", "truenegatives",
+     "falsenegatives", "binarycrossentropy", "categoricalcrossentropy", "sparsecategoricalcrossentropy",
+     "binaryiou", "iou", "meaniou", "onehotiou", "onehotmeaniou", "hinge", "squaredhinge", "categoricalhinge",
+     "kldivergence"})
+
+
+def metric_kind(name: str, resolved: str | None = None) -> str | None:
+    """``accuracy`` (the accuracy family), ``regression`` (errors such as MAE, RMSE, R2) or
+    ``classification`` (AUC, precision, recall, F1, crossentropy, IoU) for a metric; None if unknown."""
+    for candidate in (resolved, name):
+        if not candidate:
+            continue
+        snake = metric_name(candidate)
+        if snake in ACCURACY_METRICS:
+            return "accuracy"
+        key = snake.replace("_", "")
+        if key in _REGRESSION_METRICS:
+            return "regression"
+        if key in _CLASSIFICATION_METRICS or key.startswith(("auc", "precision", "recall")):
+            return "classification"
+    return None
+
+
+# ---- activations: output ranges -------------------------------------------------------------------
+
+#: The range of values each activation can output (open or closed ends alike).
+ACTIVATION_RANGES = {
+    "linear": (-math.inf, math.inf), "leaky_relu": (-math.inf, math.inf), "prelu": (-math.inf, math.inf),
+    "relu": (0.0, math.inf), "relu6": (0.0, 6.0), "softplus": (0.0, math.inf), "exponential": (0.0, math.inf),
+    "elu": (-1.0, math.inf), "selu": (-1.7581, math.inf), "celu": (-1.0, math.inf), "gelu": (-0.17, math.inf),
+    "silu": (-0.2785, math.inf), "swish": (-0.2785, math.inf), "mish": (-0.3088, math.inf),
+    "hard_silu": (-0.375, math.inf), "hard_swish": (-0.375, math.inf), "squareplus": (0.0, math.inf),
+    "sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "sparse_sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0),
+    "sparsemax": (0.0, 1.0), "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0), "hard_tanh": (-1.0, 1.0),
+    "log_softmax": (-math.inf, 0.0), "log_sigmoid": (-math.inf, 0.0),
+}
+#: Activations that output exactly zero (and pass no gradient) for every negative input.
+DEAD_BELOW_ZERO = frozenset({"relu", "relu6"})

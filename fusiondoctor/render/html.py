@@ -40,8 +40,10 @@ _CSS = """
 
 
 def _finding_card(finding: Finding) -> str:
-    where = finding.location.layer or finding.location.output or finding.location.metric
+    where = finding.location.layer or finding.location.output or finding.location.metric or finding.location.setting
     epoch = f", epoch {finding.location.epoch}" if finding.location.epoch is not None else ""
+    if finding.location.setting and finding.location.setting != where:
+        epoch += f", setting <span class='code'>{escape(finding.location.setting)}</span>"
     parts = [f'<div class="card {finding.severity.label}">',
              f'<div><span class="pill {finding.severity.label}">{finding.severity.label}</span> '
              f'<strong class="code">{escape(finding.code)}</strong> <span class="code">{escape(finding.name)}</span>'

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from typing import List
 
 from ..types import Finding, Report
 from .text import summary_line
@@ -14,9 +13,12 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _finding(finding: Finding) -> List[str]:
-    where = finding.location.layer or finding.location.output or finding.location.metric or ""
-    lines = [f"### {finding.code} `{finding.name}` — {finding.severity.label}" + (f" at `{where}`" if where else ""), "",
+def _finding(finding: Finding) -> list[str]:
+    loc = finding.location
+    where = loc.layer or loc.output or loc.metric or loc.setting or ""
+    setting = finding.location.setting
+    at = (f" at `{where}`" if where else "") + (f" (setting `{setting}`)" if setting and setting != where else "")
+    lines = [f"### {finding.code} `{finding.name}` — {finding.severity.label}{at}", "",
              finding.message, ""]
     if finding.evidence:
         lines += ["| evidence | value |", "|---|---|"]
@@ -60,7 +62,8 @@ def render(report: Report, images: dict[str, str | bytes] | None = None, **_opti
                   "|---|---|---|---|---|---|---|"]
         for t in report.trials:
             bound = "≥" if t["candidate"].get("lower_bound") else ""
-            lines.append(f"| {t['code']} | **{t['verdict']}** | {t['baseline'].get('mean')} | {bound}{t['candidate'].get('mean')} | "
+            lines.append(f"| {t['code']} | **{t['verdict']}** | {t['baseline'].get('mean')} | "
+                         f"{bound}{t['candidate'].get('mean')} | "
                          f"{t.get('metric_gain')} | {t.get('spread')} | {t.get('finding_gone')} |")
         lines.append("")
     plots = {name: value for name, value in images.items() if name not in models}

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Dict, List
 
 from .. import registry
 from ..types import Finding, Report, Severity
@@ -41,15 +40,19 @@ def _rule_entry(rule: registry.Rule) -> dict:
 
 def _fingerprint(finding: Finding) -> str:
     key = f"{finding.code}|{finding.location.layer}|{finding.location.output}|{finding.location.metric}"
+    if finding.location.setting:
+        key += f"|{finding.location.setting}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _result(finding: Finding, index: Dict[str, int]) -> dict:
-    location: dict = {"physicalLocation": {"artifactLocation": {"uri": _uri(finding.location.artifact or finding.subject)}}}
-    logical = finding.location.layer or finding.location.output or finding.location.metric
+def _result(finding: Finding, index: dict[str, int]) -> dict:
+    uri = _uri(finding.location.artifact or finding.subject)
+    location: dict = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
+    logical = finding.location.layer or finding.location.output or finding.location.metric or finding.location.setting
     if logical:
         kind = "member" if finding.location.layer or finding.location.output else "variable"
-        location["logicalLocations"] = [{"name": logical.rsplit("/", 1)[-1], "fullyQualifiedName": logical, "kind": kind}]
+        location["logicalLocations"] = [{"name": logical.rsplit("/", 1)[-1], "fullyQualifiedName": logical,
+                                         "kind": kind}]
     text = finding.message + (f" Fix: {finding.fix.title}." if finding.fix else "")
     result = {
         "ruleId": finding.code,
@@ -58,7 +61,8 @@ def _result(finding: Finding, index: Dict[str, int]) -> dict:
         "locations": [location],
         "partialFingerprints": {"fusiondoctor/v1": _fingerprint(finding)},
         "properties": {"name": finding.name, "evidence": dict(finding.evidence),
-                       **({"epoch": finding.location.epoch} if finding.location.epoch is not None else {})},
+                       **({"epoch": finding.location.epoch} if finding.location.epoch is not None else {}),
+                       **({"setting": finding.location.setting} if finding.location.setting else {})},
     }
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
@@ -71,7 +75,7 @@ def as_dict(report: Report) -> dict:
 
     rules = registry.all_rules()
     index = {r.code: i for i, r in enumerate(rules)}
-    notifications: List[dict] = [
+    notifications: list[dict] = [
         {"level": "error", "message": {"text": f"{e.code} {e.name} crashed: {e.exc_type}: {e.message}"},
          "descriptor": {"id": e.code}} for e in report.errors
     ]

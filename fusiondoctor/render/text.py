@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import List
 
 from ..engine import describe_missing
 from ..types import Finding, Report, Severity
@@ -18,6 +17,8 @@ def _where(finding: Finding) -> str:
         parts.append(f"output '{loc.output}'")
     if loc.metric:
         parts.append(f"metric '{loc.metric}'")
+    if loc.setting:
+        parts.append(f"setting {loc.setting}")
     if loc.epoch is not None:
         parts.append(f"epoch {loc.epoch}")
     return " at " + ", ".join(parts) if parts else ""
@@ -29,7 +30,7 @@ def _format_value(value) -> str:
     return str(value)
 
 
-def finding_block(finding: Finding) -> List[str]:
+def finding_block(finding: Finding) -> list[str]:
     lines = [f"{finding.subject}: {finding.code} {finding.name} [{finding.severity.label}]{_where(finding)}",
              f"  {finding.message}"]
     evidence = [f"{k}={_format_value(v)}" for k, v in finding.evidence.items() if v is not None]
@@ -57,7 +58,8 @@ def summary_line(report: Report) -> str:
     else:
         parts = ", ".join(f"{counts[s]} {s.label}{'s' if counts[s] != 1 and s != Severity.INFO else ''}"
                           for s in sorted(counts, reverse=True))
-        head = f"Found {len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} ({parts}) in {subjects} {noun}."
+        plural = "s" if len(report.findings) != 1 else ""
+        head = f"Found {len(report.findings)} finding{plural} ({parts}) in {subjects} {noun}."
     return head
 
 
@@ -80,7 +82,7 @@ def _mean_std(side: dict) -> str:
     return ("≥" if side.get("lower_bound") else "") + f"{side['mean']:.3f}" + (f"±{std:.3f}" if std is not None else "")
 
 
-def trial_lines(trials) -> List[str]:
+def trial_lines(trials) -> list[str]:
     """The table of fix trials: verdict, baseline and candidate scores, gain against the spread."""
     lines = ["Fix trials (best held-out score of each run, mean±std over seeds):"]
     ended = trials[0]["baseline"].get("ended") if trials else None
@@ -91,20 +93,22 @@ def trial_lines(trials) -> List[str]:
         gain = ("≥" if t["candidate"].get("lower_bound") and gain != "n/a" else "") + gain
         spread = f"{t['spread']:.3f}" if t.get("spread") is not None else "n/a"
         gone = {True: "finding gone", False: "finding remains", None: ""}[t.get("finding_gone")]
-        lines.append(f"  {t['code']} {t['verdict'].upper():13} {_mean_std(t['baseline'])} -> {_mean_std(t['candidate'])}"
+        lines.append(f"  {t['code']} {t['verdict'].upper():13} "
+                     f"{_mean_std(t['baseline'])} -> {_mean_std(t['candidate'])}"
                      f"  gain {gain} (spread {spread}) {gone}".rstrip())
         lines.append(f"        {t['fix']}" + (f"  [{t['note']}]" if t.get("note") else ""))
     return lines
 
 
 def render(report: Report, verbose: bool = False) -> str:
-    lines: List[str] = []
+    lines: list[str] = []
     for finding in report.findings:
         lines.extend(finding_block(finding))
         lines.append("")
     for error in report.errors:
         lines.append(f"{error.subject}: {error.code} {error.name} crashed: {error.exc_type}: {error.message}")
-        lines.append(f"  the diagnosis is incomplete; skip the rule with --ignore {error.code} and please report the crash")
+        lines.append(f"  the diagnosis is incomplete; skip the rule with --ignore {error.code} "
+                     "and please report the crash")
         if verbose:
             lines.extend("    " + line for line in error.traceback.splitlines())
         lines.append("")

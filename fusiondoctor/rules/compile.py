@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 from ..model import vocab
+from ..model.backbones import Backbone
 from ..model.graph import Head, heads
-from ..model.spec import ModelSpec
+from ..model.spec import ModelSpec, Node
+from ..model.task import head_tasks
 from ..registry import rule
 from ..types import Fix, Location, PatchOp, Severity, Symptom
 from .structure import transferred_backbones
@@ -32,7 +34,9 @@ def _where(head: Head) -> Location:
 
 def _loss_label(head: Head) -> str:
     loss = head.output.loss
-    return f"{loss.name}(from_logits={loss.from_logits})" if loss.raw is not None and not isinstance(loss.raw, str) else loss.name
+    if loss.raw is not None and not isinstance(loss.raw, str):
+        return f"{loss.name}(from_logits={loss.from_logits})"
+    return loss.name
 
 
 @rule("FD201", "probability-output-with-logits-loss", Severity.ERROR)
@@ -76,7 +80,7 @@ def probability_output_with_logits_loss(compiled: ModelSpec) -> Iterator[Symptom
             )
 
 
-def _class_name(family: Optional[str]) -> str:
+def _class_name(family: str | None) -> str:
     return {vocab.BINARY: "BinaryCrossentropy", vocab.CATEGORICAL: "CategoricalCrossentropy",
             vocab.SPARSE: "SparseCategoricalCrossentropy"}.get(family or "", "Loss")
 
@@ -171,7 +175,8 @@ def binary_crossentropy_on_softmax(compiled: ModelSpec) -> Iterator[Symptom]:
         yield Symptom(
             f"output '{head.output.name}' is a {k}-unit softmax in '{head.location_layer}' trained with binary "
             "crossentropy; use categorical crossentropy"
-            + (f" (metric {binary_acc[0]!r} is binary accuracy here, inflated to at least {(k - 1) / k:.2f})" if binary_acc else ""),
+            + (f" (metric {binary_acc[0]!r} is binary accuracy here, inflated to at least {(k - 1) / k:.2f})"
+               if binary_acc else ""),
             _where(head),
             {"units": k, "activation": "softmax", "loss": loss.name,
              "binary_accuracy_metrics": ", ".join(binary_acc) or None,
@@ -229,12 +234,15 @@ def categorical_crossentropy_on_sigmoid(compiled: ModelSpec) -> Iterator[Symptom
     """Categorical crossentropy on a multi-unit sigmoid (multi-label) output.
 
     ## What it does
-    Finds outputs with K >= 2 sigmoid units trained with categorical crossentropy.
+    Finds outputs with K >= 2 sigmoid units trained with categorical (or sparse categorical)
+    crossentropy.
 
     ## Why is this bad?
     Independent sigmoids say "several labels may be on"; categorical crossentropy rescales the
     outputs to sum to one and rewards a single class. Multi-label targets are then learned as a
-    distribution over labels and no unit is pushed towards 0 for absent labels.
+    distribution over labels and no unit is pushed towards 0 for absent labels. With sparse
+    categorical crossentropy the labels are one class id per sample, so the sigmoids should be a
+    softmax.
 
     ## Example
     ```python
@@ -251,7 +259,18 @@ def categorical_crossentropy_on_sigmoid(compiled: ModelSpec) -> Iterator[Symptom
     """
     for head in _loss_heads(compiled):
         loss = head.output.loss
-        if loss.family != vocab.CATEGORICAL or head.activation != "sigmoid" or not head.width or head.width < 2:
+        if loss.family not in (vocab.CATEGORICAL, vocab.SPARSE) or head.activation != "sigmoid" or not head.width \
+                or head.width < 2:
+            continue
+        if loss.family == vocab.SPARSE:
+            yield Symptom(
+                f"output '{head.output.name}' has {head.width} independent sigmoid units but is trained with "
+                f"{loss.name}, whose labels are one class id per sample: use a softmax",
+                _where(head),
+                {"units": head.width, "activation": "sigmoid", "loss": loss.name},
+                Fix("Use a softmax output for one class per sample", 'activation="softmax"',
+                    (PatchOp("layer", head.location_layer, "activation", "softmax"),)),
+            )
             continue
         yield Symptom(
             f"output '{head.output.name}' has {head.width} independent sigmoid units but is trained with {loss.name}, "
@@ -269,8 +288,8 @@ def accuracy_only_multilabel(compiled: ModelSpec) -> Iterator[Symptom]:
     """Accuracy as the only metric of a multi-label output.
 
     ## What it does
-    Finds multi-label outputs (K >= 2 sigmoid units with binary crossentropy) whose only metrics
-    are accuracy.
+    Finds multi-label outputs (the task model's reading, typically K >= 2 sigmoid units with
+    binary crossentropy) whose only metrics are accuracy.
 
     ## Why is this bad?
     Labels are sparse: with 18 genres and about 2 per film, predicting "no genre" everywhere scores
@@ -294,22 +313,34 @@ def accuracy_only_multilabel(compiled: ModelSpec) -> Iterator[Symptom]:
     ])
     ```
     """
-    for head in _loss_heads(compiled):
-        loss = head.output.loss
+    for head, task in head_tasks(compiled):
         metrics = head.output.metrics
-        if loss.family != vocab.BINARY or head.activation != "sigmoid" or not head.width or head.width < 2:
+        if task.kind != "multilabel" or not task.classes:
             continue
-        if not metrics or not all(m.name in vocab.ACCURACY_METRICS or m.resolved in vocab.ACCURACY_METRICS for m in metrics):
+        if not metrics or not all(vocab.metric_kind(m.name, m.resolved) == "accuracy" for m in metrics):
             continue
         resolved = ", ".join(f"{m.name}={m.resolved or 'unknown'}" for m in metrics)
         yield Symptom(
-            f"output '{head.output.name}' is multi-label ({head.width} sigmoid units) but reports only accuracy "
-            f"({resolved}), which sparse labels inflate; track AUC, F1, precision and recall",
-            _where(head),
-            {"units": head.width, "metrics": resolved},
+            f"output '{head.output.name}' is multi-label ({task.classes} {head.activation} units) but reports only "
+            f"accuracy ({resolved}), which sparse labels inflate; track AUC, F1, precision and recall",
+            Location(layer=head.location_layer, output=head.output.name, setting="metrics"),
+            {"units": task.classes, "metrics": resolved, "task_evidence": "; ".join(task.evidence)},
             Fix("Add AUC(multi_label=True), F1Score, Precision and Recall to the metrics",
                 'metrics=[keras.metrics.AUC(multi_label=True), keras.metrics.F1Score(average="macro", threshold=0.5)]'),
         )
+
+
+def fine_tuned_backbones(model: ModelSpec) -> list[tuple[Backbone, list[Node], list[Node]]]:
+    """Transferred keras.applications backbones with trainable weighted layers: (backbone, its
+    trainable weighted nodes, all its weighted nodes)."""
+    found = []
+    for backbone in transferred_backbones(model):
+        weighted = [model.nodes[k] for k in backbone.members
+                    if model.nodes[k].layer.class_name in vocab.WEIGHTED_CLASSES]
+        trainable = [n for n in weighted if n.layer.trainable]
+        if trainable:
+            found.append((backbone, trainable, weighted))
+    return found
 
 
 @dataclass(frozen=True)
@@ -357,15 +388,12 @@ def fine_tuning_learning_rate_too_high(compiled: ModelSpec, options: FineTuneOpt
     ceiling = options.max_sgd_lr if optimizer.class_name.lower() == "sgd" else options.max_adaptive_lr
     if optimizer.learning_rate <= ceiling:
         return
-    for backbone in transferred_backbones(compiled):
-        weighted = [compiled.nodes[k] for k in backbone.members if compiled.nodes[k].layer.class_name in vocab.WEIGHTED_CLASSES]
-        trainable = [n for n in weighted if n.layer.trainable]
-        if not trainable:
-            continue
+    for backbone, trainable, weighted in fine_tuned_backbones(compiled):
         yield Symptom(
-            f"{backbone.arch} backbone '{backbone.location(compiled)}' is fine-tuned ({len(trainable)} of {len(weighted)} weighted "
-            f"layers trainable) with {optimizer.class_name} at learning rate {optimizer.learning_rate:g}, above {ceiling:g}",
-            Location(layer=backbone.location(compiled)),
+            f"{backbone.arch} backbone '{backbone.location(compiled)}' is fine-tuned ({len(trainable)} of "
+            f"{len(weighted)} weighted layers trainable) with {optimizer.class_name} at learning rate "
+            f"{optimizer.learning_rate:g}, above {ceiling:g}",
+            Location(layer=backbone.location(compiled), setting="optimizer.learning_rate"),
             {"backbone": backbone.arch, "optimizer": optimizer.class_name, "learning_rate": optimizer.learning_rate,
              "schedule": optimizer.schedule, "max_learning_rate": ceiling,
              "trainable_layers": len(trainable), "weighted_layers": len(weighted)},

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, List, Optional
 
 from ..history.signals import (
-    SATURATED_BCE, classes_of, direction_changes, finite_values, first_nonfinite, frozen, primary_accuracy,
-    relative_change, uniform_classes,
+    SATURATED_BCE,
+    classes_of,
+    direction_changes,
+    finite_values,
+    first_nonfinite,
+    frozen,
+    meaningless_accuracies,
+    primary_accuracy,
+    relative_change,
+    uniform_classes,
 )
-from ..history.spec import HistorySpec, Series
+from ..history.spec import HistorySpec
 from ..model.spec import ModelSpec
 from ..registry import rule
 from ..types import Fix, Location, NotInspected, PatchOp, Severity, Symptom
 
 #: Static findings that make a model predict one constant class.
-CONSTANT_OUTPUT_CAUSES = ("FD101", "FD201", "FD202", "FD204")
+CONSTANT_OUTPUT_CAUSES = ("FD101", "FD108", "FD201", "FD202", "FD204")
 CONSTANT_OTHER_CAUSES = (
     "labels that do not vary (all one class) or do not match the inputs",
     "inputs that are constant or all zero after preprocessing",
@@ -41,12 +49,14 @@ class FrozenOptions:
 
 @rule("FD301", "frozen-metric", Severity.WARNING, options=FrozenOptions,
       explained_by=CONSTANT_OUTPUT_CAUSES, causes=CONSTANT_OTHER_CAUSES)
-def frozen_metric(history: HistorySpec, options: FrozenOptions) -> Iterator[Symptom]:
+def frozen_metric(history: HistorySpec, options: FrozenOptions, model: ModelSpec = None) -> Iterator:
     """An accuracy metric that does not move at all across epochs.
 
     ## What it does
     Finds accuracy metrics (training and validation) whose values stay within a tiny tolerance
-    for every epoch.
+    for every epoch. Accuracy on a regression output (by the task model) means nothing and is
+    never judged; without the model, an accuracy frozen at exactly 0.0 is the signature of
+    accuracy on real-valued targets, and is listed as not inspected instead.
 
     ## Why is this bad?
     Accuracy changes whenever any prediction flips. A value that is identical epoch after epoch
@@ -67,7 +77,12 @@ def frozen_metric(history: HistorySpec, options: FrozenOptions) -> Iterator[Symp
     ```
     Fix the cause the report links (for example FD101, a softmax over one unit).
     """
+    meaningless = meaningless_accuracies(history, model)
+    for name, reason in meaningless.items():
+        yield NotInspected(f"{name}: {reason}", Location(metric=name))
     for series in history.accuracies():
+        if series.name in meaningless:
+            continue
         result = frozen(series, options.tolerance, options.min_epochs)
         if result is None or result.value >= 1.0 - options.tolerance:
             continue  # frozen at 1.0 is a solved task, not a stuck one
@@ -85,7 +100,7 @@ class ChanceOptions:
     """Thresholds for FD302."""
 
     #: Number of classes when no model is given (None: take it from the model).
-    classes: Optional[int] = None
+    classes: int | None = None
     #: How far above chance (1/K) the best validation accuracy may be and still count as chance.
     margin: float = 0.03
     #: Fewest epochs needed.
@@ -100,8 +115,9 @@ def chance_level_accuracy(history: HistorySpec, options: ChanceOptions, model: M
     """Validation accuracy that never rises above chance (1/K for K classes).
 
     ## What it does
-    Compares the best validation accuracy over all epochs with 1/K, taking K from the model's
-    output (one unit means two classes) or from the `classes` option.
+    Compares the best validation accuracy over all epochs with 1/K, taking K from the task model
+    (a binary output has two classes) or from the `classes` option. Accuracy on a regression
+    output, or frozen at 0.0 without a model to say it is a classifier, is not judged.
 
     ## Why is this bad?
     A model at 1/K has learned nothing that carries over to new data. When training accuracy
@@ -120,7 +136,8 @@ def chance_level_accuracy(history: HistorySpec, options: ChanceOptions, model: M
     Check labels and splits first, then the findings the report links.
     """
     classes = options.classes or classes_of(model)
-    series = primary_accuracy(history, validation=True) or primary_accuracy(history, validation=False)
+    meaningless = meaningless_accuracies(history, model)
+    series = primary_accuracy(history, True, meaningless) or primary_accuracy(history, False, meaningless)
     if series is None:
         return
     if not classes:
@@ -135,7 +152,8 @@ def chance_level_accuracy(history: HistorySpec, options: ChanceOptions, model: M
     if best > chance + options.margin:
         return
     yield Symptom(
-        f"{series.name} never rises above chance: best {best:.4f} over {len(values)} epochs, chance is 1/{classes} = {chance:.4f}",
+        f"{series.name} never rises above chance: best {best:.4f} over {len(values)} epochs, "
+        f"chance is 1/{classes} = {chance:.4f}",
         Location(metric=series.name),
         {"metric": series.name, "best": _round(best), "last": _round(values[-1]), "classes": classes,
          "chance": _round(chance), "margin": options.margin},
@@ -168,20 +186,22 @@ class Fingerprint:
     metric: str
 
 
-def constant_prediction_fingerprint(history: HistorySpec, options: FingerprintOptions,
-                                    classes: Optional[int] = None) -> Optional[Fingerprint]:
-    """The loss signature of a model that outputs the same prediction for every sample, if any."""
+def constant_prediction_fingerprint(history: HistorySpec, options: FingerprintOptions, classes: int | None = None,
+                                    model: ModelSpec | None = None) -> Fingerprint | None:
+    """The loss signature of a model that outputs the same prediction for every sample, if any.
+    Accuracy series that mean nothing (a regression's, or frozen at 0.0 without a model that says
+    classifier) are no evidence."""
     loss = history.get("loss")
     if loss is None:
         return None
     values = finite_values(loss)
     if len(values) < options.min_epochs or len(values) != len(loss.values):
         return None
-    accuracy = primary_accuracy(history, validation=False)
+    accuracy = primary_accuracy(history, False, meaningless_accuracies(history, model))
     acc_frozen = frozen(accuracy, 1e-4, options.min_epochs) if accuracy else None
     if values[0] <= options.zero_loss and max(values) <= options.zero_loss:
-        return Fingerprint("zero-loss", f"loss is {values[0]:.2g} from the first epoch: a categorical crossentropy over "
-                           "one unit is always 0, so nothing is learned", {"loss": values[0]}, "loss")
+        return Fingerprint("zero-loss", f"loss is {values[0]:.2g} from the first epoch: a categorical crossentropy "
+                           "over one unit is always 0, so nothing is learned", {"loss": values[0]}, "loss")
     loss_frozen = frozen(loss, options.loss_tolerance, options.min_epochs, relative=True)
     if loss_frozen and acc_frozen and 0 < loss_frozen.value <= SATURATED_BCE * 1.001:
         share = loss_frozen.value / SATURATED_BCE
@@ -215,7 +235,8 @@ def constant_prediction_fingerprint(history: HistorySpec, options: FingerprintOp
 
 @rule("FD303", "constant-prediction-loss", Severity.ERROR, options=FingerprintOptions,
       explained_by=CONSTANT_OUTPUT_CAUSES, causes=CONSTANT_OTHER_CAUSES)
-def constant_prediction_loss(history: HistorySpec, options: FingerprintOptions, model: ModelSpec = None) -> Iterator[Symptom]:
+def constant_prediction_loss(history: HistorySpec, options: FingerprintOptions,
+                             model: ModelSpec = None) -> Iterator[Symptom]:
     """A loss curve with the fingerprint of a model that outputs one constant prediction.
 
     ## What it does
@@ -224,7 +245,9 @@ def constant_prediction_loss(history: HistorySpec, options: FingerprintOptions, 
     (a saturated output: Keras 2, Keras 3 on JAX or PyTorch); a loss of ~0 from the first epoch
     (categorical crossentropy on one unit); a loss pinned at ln K (uniform output over K classes);
     and a loss that falls while accuracy stays frozen (Keras 3 on TensorFlow and tf_keras, which
-    train the pre-softmax logit of a one-unit softmax).
+    train the pre-softmax logit of a one-unit softmax). Accuracy on a regression output, or frozen
+    at exactly 0.0 (the signature of accuracy on real-valued targets) without a model that says
+    the output is a classifier, is never evidence.
 
     ## Why is this bad?
     The model cannot tell samples apart, so no amount of training helps. The numbers name the
@@ -241,7 +264,7 @@ def constant_prediction_loss(history: HistorySpec, options: FingerprintOptions, 
     loss: 0.6587 0.5770 0.5102   accuracy: 0.6118 0.7021 0.7530
     ```
     """
-    found = constant_prediction_fingerprint(history, options, classes_of(model))
+    found = constant_prediction_fingerprint(history, options, classes_of(model), model)
     if found is None:
         return
     yield Symptom(found.message, Location(metric=found.metric), {"fingerprint": found.kind, **found.evidence})
@@ -287,13 +310,13 @@ def overfitting(history: HistorySpec, options: OverfitOptions) -> Iterator[Sympt
     for train, val in history.losses():
         if val is None:
             continue
-        points = [(e, v) for e, v in zip(val.epochs, val.values) if math.isfinite(v)]
+        points = [(e, v) for e, v in zip(val.epochs, val.values, strict=False) if math.isfinite(v)]
         if len(points) < options.patience + 2:
             continue
         best_epoch, best = min(points, key=lambda p: p[1])
         after = [p for p in points if p[0] > best_epoch]
         last_epoch, last = points[-1]
-        train_at = dict(zip(train.epochs, train.values))
+        train_at = dict(zip(train.epochs, train.values, strict=False))
         if len(after) < options.patience or best <= 0:
             continue
         tail = [v for _, v in after[-options.patience:]]
@@ -326,8 +349,9 @@ class DivergenceOptions:
 
 
 @rule("FD305", "nan-or-divergence", Severity.ERROR, options=DivergenceOptions,
-      explained_by=("FD202", "FD204", "FD207"),
-      causes=("a learning rate too high", "unnormalized inputs (pixels in 0-255)", "labels outside the range the loss expects",
+      explained_by=("FD202", "FD204", "FD207", "FD212"),
+      causes=("a learning rate too high", "unnormalized inputs (pixels in 0-255)",
+              "labels outside the range the loss expects",
               "log or division of zero in a custom loss"))
 def nan_or_divergence(history: HistorySpec, options: DivergenceOptions) -> Iterator[Symptom]:
     """A loss that becomes NaN or infinite, or climbs far above its lowest value.
@@ -388,7 +412,7 @@ class OscillationOptions:
     min_epochs: int = 6
 
 
-@rule("FD306", "oscillating-loss", Severity.WARNING, options=OscillationOptions, explained_by=("FD207",),
+@rule("FD306", "oscillating-loss", Severity.WARNING, options=OscillationOptions, explained_by=("FD207", "FD212"),
       causes=("a learning rate too high", "a batch size too small for the learning rate", "unshuffled, ordered data"))
 def oscillating_loss(history: HistorySpec, options: OscillationOptions) -> Iterator[Symptom]:
     """A training loss that jumps up and down from epoch to epoch instead of settling.
@@ -421,9 +445,10 @@ def oscillating_loss(history: HistorySpec, options: OscillationOptions) -> Itera
         return
     reversals, amplitude = direction_changes(values)
     share = reversals / (len(values) - 2)
-    path = sum(abs(b - a) for a, b in zip(values, values[1:]))
+    path = sum(abs(b - a) for a, b in zip(values, values[1:], strict=False))
     efficiency = abs(values[-1] - values[0]) / path if path else 1.0
-    if share >= options.min_reversal_share and amplitude >= options.min_amplitude and efficiency <= options.max_efficiency:
+    reverses = share >= options.min_reversal_share and amplitude >= options.min_amplitude
+    if reverses and efficiency <= options.max_efficiency:
         yield Symptom(
             f"loss reverses direction in {reversals} of {len(values) - 2} epochs with steps of {amplitude:.0%} of its "
             f"level and gets nowhere (net change {efficiency:.0%} of the distance travelled): the optimizer overshoots",
@@ -444,7 +469,7 @@ class FlatOptions:
 
 
 @rule("FD307", "flat-loss", Severity.WARNING, options=FlatOptions,
-      explained_by=CONSTANT_OUTPUT_CAUSES + ("FD207",),
+      explained_by=CONSTANT_OUTPUT_CAUSES + ("FD207", "FD212"),
       causes=("a learning rate far too low", "every layer frozen (nothing trainable)", "vanishing gradients through "
               "saturated activations") + CONSTANT_OTHER_CAUSES[:2])
 def flat_loss(history: HistorySpec, options: FlatOptions) -> Iterator[Symptom]:
@@ -530,8 +555,8 @@ def validation_better_than_training(history: HistorySpec, options: ValidationBet
             continue
         # the training loss is averaged over an epoch of a still-improving model: compare the
         # validation loss after epoch e with the training loss of epoch e + 1
-        train_at = dict(zip(train.epochs, train.values))
-        pairs = [(train_at[e + 1], v) for e, v in zip(val.epochs, val.values)
+        train_at = dict(zip(train.epochs, train.values, strict=False))
+        pairs = [(train_at[e + 1], v) for e, v in zip(val.epochs, val.values, strict=False)
                  if e + 1 in train_at and math.isfinite(v) and math.isfinite(train_at[e + 1]) and train_at[e + 1] > 0]
         if len(pairs) < options.min_epochs or not all(v < t for t, v in pairs):
             continue

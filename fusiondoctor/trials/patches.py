@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ..errors import FusionDoctorError
 from ..types import PatchOp
@@ -31,15 +32,15 @@ class PatchError(FusionDoctorError):
     """A patch that does not fit the model (a layer that is not there, an unknown edit)."""
 
 
-def _scope_entries(config: Dict[str, Any]) -> List[Dict[str, Any]]:
+def _scope_entries(config: dict[str, Any]) -> list[dict[str, Any]]:
     return config.setdefault("layers", [])
 
 
-def _entry_name(entry: Dict[str, Any]) -> str:
+def _entry_name(entry: dict[str, Any]) -> str:
     return entry.get("name") or (entry.get("config") or {}).get("name")
 
 
-def find_layer(config: Dict[str, Any], path: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+def find_layer(config: dict[str, Any], path: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the scope config holding the layer, the layer entry) for a layer path."""
     scope = config
     parts = path.split("/")
@@ -53,7 +54,7 @@ def find_layer(config: Dict[str, Any], path: str) -> Tuple[Dict[str, Any], Dict[
     raise PatchError(f"bad layer path {path!r}")
 
 
-def _tensor_refs(value: Any) -> Iterator[Dict[str, Any]]:
+def _tensor_refs(value: Any) -> Iterator[dict[str, Any]]:
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             yield value
@@ -65,17 +66,17 @@ def _tensor_refs(value: Any) -> Iterator[Dict[str, Any]]:
             yield from _tensor_refs(item)
 
 
-def _ref(name: str, shape: Any, dtype: str = "float32") -> Dict[str, Any]:
+def _ref(name: str, shape: Any, dtype: str = "float32") -> dict[str, Any]:
     return {"class_name": "__keras_tensor__", "config": {"shape": shape, "dtype": dtype, "keras_history": [name, 0, 0]}}
 
 
-def _new_layer(class_name: str, name: str, config: Dict[str, Any], source: Dict[str, Any]) -> Dict[str, Any]:
+def _new_layer(class_name: str, name: str, config: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
     return {"module": "keras.layers", "class_name": class_name, "registered_name": None, "name": name,
             "config": {"name": name, "trainable": True, **config},
             "inbound_nodes": [{"args": [copy.deepcopy(source)], "kwargs": {}}]}
 
 
-def _unique(scope: Dict[str, Any], base: str) -> str:
+def _unique(scope: dict[str, Any], base: str) -> str:
     names = {_entry_name(e) for e in _scope_entries(scope)}
     name, index = base, 1
     while name in names:
@@ -83,13 +84,13 @@ def _unique(scope: Dict[str, Any], base: str) -> str:
     return name
 
 
-def _insert_before(scope: Dict[str, Any], target: Dict[str, Any], new: Sequence[Dict[str, Any]]) -> None:
+def _insert_before(scope: dict[str, Any], target: dict[str, Any], new: Sequence[dict[str, Any]]) -> None:
     entries = _scope_entries(scope)
     position = entries.index(target)
     entries[position:position] = list(new)
 
 
-def _wrap_operands(scope, merge, class_name: str, config: Dict[str, Any], which=None) -> int:
+def _wrap_operands(scope, merge, class_name: str, config: dict[str, Any], which=None) -> int:
     """Insert ``class_name`` on the operands of ``merge`` (all, or those ``which`` accepts)."""
     added = []
     for index, ref in enumerate(_tensor_refs(merge.get("inbound_nodes", [{}])[0].get("args", []))):
@@ -105,7 +106,7 @@ def _wrap_operands(scope, merge, class_name: str, config: Dict[str, Any], which=
     return len(added)
 
 
-def _output_layer_paths(config: Dict[str, Any]) -> List[str]:
+def _output_layer_paths(config: dict[str, Any]) -> list[str]:
     outputs = config.get("output_layers")
     if isinstance(outputs, list) and outputs:
         refs = [outputs] if isinstance(outputs[0], str) else outputs
@@ -114,7 +115,7 @@ def _output_layer_paths(config: Dict[str, Any]) -> List[str]:
     return [_entry_name(entries[-1])] if entries else []
 
 
-def _dropout_before(config: Dict[str, Any], path: Optional[str], rate: float) -> None:
+def _dropout_before(config: dict[str, Any], path: str | None, rate: float) -> None:
     """Dropout on the input of the layer at ``path`` (by default, of each output layer)."""
     for target in [path] if path else _output_layer_paths(config):
         scope, entry = find_layer(config, target)
@@ -126,7 +127,7 @@ def _dropout_before(config: Dict[str, Any], path: Optional[str], rate: float) ->
                                            "config": {"name": name, "trainable": True, "rate": rate}}])
 
 
-def _bypass(config: Dict[str, Any], path: str) -> None:
+def _bypass(config: dict[str, Any], path: str) -> None:
     """Connect the consumers of a single-input layer straight to its input."""
     scope, entry = find_layer(config, path)
     inputs = list(_tensor_refs(entry.get("inbound_nodes", [])))
@@ -145,19 +146,21 @@ def _bypass(config: Dict[str, Any], path: str) -> None:
             scope[key] = list(source["keras_history"])
 
 
-def _layer_edit(config: Dict[str, Any], op: PatchOp) -> None:
+def _layer_edit(config: dict[str, Any], op: PatchOp) -> None:
     scope, entry = find_layer(config, op.name)
     if op.key == "call_training":
         for node in entry.get("inbound_nodes", []):
             if isinstance(node, dict):
                 node.setdefault("kwargs", {})["training"] = op.value
         return
-    if op.key not in ("activation", "trainable", "rate", "units"):
+    if op.key not in ("activation", "trainable", "rate", "units", "kernel_initializer", "bias_initializer"):
         raise PatchError(f"unknown layer edit {op.key!r}")
+    if op.key.endswith("_initializer") and op.key not in entry["config"]:
+        raise PatchError(f"layer {op.name!r} has no {op.key}")
     entry["config"][op.key] = op.value
 
 
-def _graph_edit(config: Dict[str, Any], op: PatchOp, ancestry=None) -> None:
+def _graph_edit(config: dict[str, Any], op: PatchOp, ancestry=None) -> None:
     if op.key == "normalize_operands":
         scope, merge = find_layer(config, op.name)
         _wrap_operands(scope, merge, op.value or "BatchNormalization", {"axis": -1})
@@ -174,12 +177,12 @@ def _graph_edit(config: Dict[str, Any], op: PatchOp, ancestry=None) -> None:
         for merge_path, operand_names in ancestry(op.value):
             scope, merge = find_layer(config, merge_path)
             _wrap_operands(scope, merge, "Dropout", {"rate": 0.3, "noise_shape": [None, 1]},
-                           which=lambda source: source in operand_names)
+                           which=lambda source, names=operand_names: source in names)
     else:
         raise PatchError(f"unknown graph edit {op.key!r}")
 
 
-def _loss_edit(compile_config: Dict[str, Any], op: PatchOp, outputs: Sequence[str]) -> None:
+def _loss_edit(compile_config: dict[str, Any], op: PatchOp, outputs: Sequence[str]) -> None:
     loss = compile_config.get("loss")
     if isinstance(loss, dict) and "class_name" not in loss:
         targets = [op.name] if op.name in loss else list(loss)
@@ -192,7 +195,7 @@ def _loss_edit(compile_config: Dict[str, Any], op: PatchOp, outputs: Sequence[st
         compile_config["loss"] = _edited_loss(loss, op)
 
 
-def _loss_name(loss: Any) -> Optional[str]:
+def _loss_name(loss: Any) -> str | None:
     """The function name of a loss: a string, a serialized function, or a loss object's ``name``."""
     if isinstance(loss, str):
         return loss
@@ -221,7 +224,62 @@ def _edited_loss(loss: Any, op: PatchOp) -> Any:
     raise PatchError(f"unknown loss edit {op.key!r}")
 
 
-def _optimizer_edit(compile_config: Dict[str, Any], op: PatchOp) -> None:
+def _metric_name(metric: Any) -> str | None:
+    """The name of a compiled metric: a string, or a serialized metric's configured name."""
+    if isinstance(metric, str):
+        return metric.lower()
+    if isinstance(metric, dict):
+        config = metric.get("config")
+        if isinstance(config, dict) and config.get("name"):
+            return str(config["name"]).lower()
+        if isinstance(config, str):
+            return config.lower()
+    return None
+
+
+def _output_metrics(compile_config: dict[str, Any], name: str | None, outputs: Sequence[str]) -> list[Any]:
+    """The metric list of output ``name`` (all outputs' when None or the model has one), made
+    editable in place: a list shared by every output is split into one list per output first."""
+    metrics = compile_config.get("metrics")
+    outputs = list(outputs)
+    if isinstance(metrics, dict):
+        if name is None and len(metrics) == 1:
+            name = next(iter(metrics))
+        if name is None:
+            raise PatchError("a metrics edit on a model with several outputs needs the output's name")
+        return metrics.setdefault(name, [])
+    if metrics is None:
+        metrics = []
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if not isinstance(metrics, list):
+        raise PatchError(f"cannot edit metrics given as {type(metrics).__name__}")
+    if len(outputs) <= 1 or name is None:
+        compile_config["metrics"] = metrics
+        return metrics
+    if name not in outputs:
+        raise PatchError(f"no output {name!r} to edit the metrics of")
+    if len(metrics) == len(outputs) and all(isinstance(m, list) for m in metrics):
+        return metrics[outputs.index(name)]
+    split = {o: copy.deepcopy(metrics) for o in outputs}
+    compile_config["metrics"] = split
+    return split[name]
+
+
+def _metrics_edit(compile_config: dict[str, Any], op: PatchOp, outputs: Sequence[str]) -> None:
+    """``remove`` the metrics named in ``op.value`` from an output, or ``add`` the ones it lists."""
+    if op.key not in ("remove", "add") or not isinstance(op.value, (list, tuple)):
+        raise PatchError(f"unknown metrics edit {op.key!r} (remove or add, with a list of metric names)")
+    metrics = _output_metrics(compile_config, op.name, outputs)
+    if op.key == "remove":
+        names = {str(v).lower() for v in op.value}
+        metrics[:] = [m for m in metrics if _metric_name(m) not in names]
+    else:
+        present = {_metric_name(m) for m in metrics}
+        metrics.extend(str(v) for v in op.value if str(v).lower() not in present)
+
+
+def _optimizer_edit(compile_config: dict[str, Any], op: PatchOp) -> None:
     optimizer = compile_config.get("optimizer")
     if isinstance(optimizer, str):
         class_name = _OPTIMIZER_CLASSES.get(optimizer.lower())
@@ -231,6 +289,9 @@ def _optimizer_edit(compile_config: Dict[str, Any], op: PatchOp) -> None:
         compile_config["optimizer"] = optimizer
     if not isinstance(optimizer, dict) or op.key != "learning_rate":
         raise PatchError(f"cannot apply optimizer edit {op.key!r}")
+    inner = (optimizer.get("config") or {}).get("inner_optimizer")
+    if isinstance(inner, dict):  # LossScaleOptimizer: the rate belongs to the optimizer it wraps
+        optimizer = inner
     optimizer.setdefault("config", {})["learning_rate"] = op.value
 
 
@@ -242,8 +303,8 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot patch a config holding {type(value).__name__}")
 
 
-def apply_patch(config: Dict[str, Any], compile_config: Optional[Dict[str, Any]], patch: Sequence[PatchOp],
-                outputs: Sequence[str] = (), ancestry=None) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
+def apply_patch(config: dict[str, Any], compile_config: dict[str, Any] | None, patch: Sequence[PatchOp],
+                outputs: Sequence[str] = (), ancestry=None) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Patched copies of a model config and its compile config."""
     # a JSON round trip: live get_config() holds tuples and numpy scalars; files hold plain JSON
     config = json.loads(json.dumps(config, default=_plain))
@@ -261,13 +322,17 @@ def apply_patch(config: Dict[str, Any], compile_config: Optional[Dict[str, Any]]
             if not compile_config:
                 raise PatchError("the model is not compiled: no optimizer to patch")
             _optimizer_edit(compile_config, op)
+        elif op.target == "metrics":
+            if not compile_config:
+                raise PatchError("the model is not compiled: no metrics to patch")
+            _metrics_edit(compile_config, op, outputs)
         else:
             raise PatchError(f"unknown patch target {op.target!r}")
     _drop_build_configs(config)
     return config, compile_config
 
 
-def _drop_build_configs(config: Dict[str, Any]) -> None:
+def _drop_build_configs(config: dict[str, Any]) -> None:
     """Let Keras infer input shapes again: a patch can change what reaches a layer."""
     for entry in _scope_entries(config):
         entry.pop("build_config", None)
