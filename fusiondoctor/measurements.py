@@ -3,12 +3,16 @@
 Measuring happens before the engine runs (``probes.measure`` on data, ``live.monitor`` during
 ``fit``); rules and renderers only read these records. Nothing here holds a live object or imports
 Keras or numpy, so a diagnosis can be replayed from a record (even unpickled in another process).
+The labels' record is the task model's ``LabelSummary``, so the task of an output can be inferred
+from its labels (``model.task.tasks(spec, measurements.labels)``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import FrozenSet, Mapping, Optional, Tuple
+
+from .model.task import LabelSummary
 
 #: What the data probes can measure, by name, with what each name means. A data rule lists the
 #: names it reads (``@rule(..., measures=(...))``); only those of the selected rules are measured.
@@ -20,20 +24,6 @@ MEASUREMENTS: Mapping[str, str] = {
     "ablation": "the drop of the model's metric when each input is ablated",
     "branch_probes": "linear probes on each branch's features at each fusion merge",
 }
-
-
-@dataclass(frozen=True)
-class LabelStats:
-    """The form and range of one output's labels."""
-
-    output: str
-    shape: Tuple[int, ...]
-    columns: int  # size of the last axis (1 for a vector of labels)
-    minimum: float
-    maximum: float
-    #: Samples per class: argmax of multi-column labels, the 0.5 threshold of labels in [0, 1], or
-    #: the integer value of non-negative integer labels; None when the labels are none of these.
-    class_counts: Optional[Tuple[int, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +103,7 @@ class Measurements:
     inputs: Tuple[str, ...]  # input names, in the order the model takes them
     measured: FrozenSet[str] = frozenset()
     failed: Mapping[str, str] = field(default_factory=dict)
-    labels: Optional[Mapping[str, LabelStats]] = None  # by output name, for outputs with labels
+    labels: Optional[Mapping[str, LabelSummary]] = None  # by output name, for outputs with labels
     input_stats: Optional[Tuple[InputStats, ...]] = None
     merge_scales: Optional[Mapping[str, Tuple[OperandScale, ...]]] = None  # by merge node key
     batchnorm: Optional[Tuple[BatchNormShift, ...]] = None

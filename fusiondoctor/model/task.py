@@ -88,6 +88,9 @@ class LabelSummary:
     binary_valued: bool  # every value is 0 or 1
     multi_hot: bool  # binary rows of several columns, some not summing to 1
     distinct: int  # number of distinct values, capped at DISTINCT_CAP
+    #: Samples per class: the argmax of rows of several columns, the 0.5 threshold of one column in
+    #: [0, 1], or the value of non-negative integer ids; None when the labels are none of these.
+    class_counts: tuple[int, ...] | None = None
 
     @classmethod
     def of(cls, array) -> LabelSummary:
@@ -107,8 +110,30 @@ class LabelSummary:
         sums = rows.sum(axis=1) if columns > 1 else None
         sums_one = bool(columns > 1 and np.all(np.abs(sums - 1.0) <= 1e-3))
         distinct = int(min(len(np.unique(finite[: 100_000])), DISTINCT_CAP))
-        return cls(shape, float(finite.min()), float(finite.max()), bool(np.all(finite == np.round(finite))),
-                   columns, sums_one, binary, bool(binary and columns > 1 and not sums_one), distinct)
+        integer = bool(np.all(finite == np.round(finite)))
+        return cls(shape, float(finite.min()), float(finite.max()), integer, columns, sums_one, binary,
+                   bool(binary and columns > 1 and not sums_one), distinct, _class_counts(rows, integer))
+
+
+#: Integer labels above this are not counted per class (a bincount would allocate that many).
+MAX_CLASS_ID = 1_000_000
+
+
+def _class_counts(rows, integer: bool) -> tuple[int, ...] | None:
+    """Samples per class: argmax of rows, the 0.5 threshold of a [0, 1] column, or integer ids."""
+    import numpy as np
+
+    if rows.size == 0 or not np.isfinite(rows).all():
+        return None
+    if rows.shape[1] > 1:
+        ids = rows.argmax(axis=1)
+    elif rows.min() >= 0 and rows.max() <= 1:
+        ids = (rows[:, 0] > 0.5).astype(int)
+    elif rows.min() >= 0 and rows.max() <= MAX_CLASS_ID and integer:
+        ids = rows[:, 0].astype(int)
+    else:
+        return None
+    return tuple(int(c) for c in np.bincount(ids))
 
 
 def _loss_evidence(output: OutputSpec) -> str:

@@ -8,12 +8,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from ..measurements import LabelStats
 from ..model import vocab
 from ..model.graph import Head
-
-#: Integer labels above this are not counted per class (a bincount would allocate that many).
-MAX_CLASS_ID = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -93,27 +89,3 @@ def bootstrap_mean(values: np.ndarray, rounds: int = 500, seed: int = 0) -> tupl
     means = values[rng.integers(0, len(values), size=(rounds, len(values)))].mean(axis=1)
     return float(values.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
-
-def label_stats(output: str, y) -> LabelStats:
-    """The form and range of one output's labels, as a record of numbers."""
-    y = np.asarray(y)
-    flat = y.reshape(len(y), -1).astype("float64")
-    finite = flat[np.isfinite(flat)]
-    columns = y.shape[-1] if y.ndim >= 2 else 1
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (math.nan, math.nan)
-    return LabelStats(output, tuple(int(d) for d in y.shape), int(columns), low, high, _class_counts(flat, columns))
-
-
-def _class_counts(flat: np.ndarray, columns: int) -> Optional[tuple]:
-    """Samples per class: argmax of rows, the 0.5 threshold of a [0, 1] column, or integer ids."""
-    if flat.size == 0 or not np.isfinite(flat).all():
-        return None
-    if columns > 1:
-        ids = flat.argmax(axis=1)
-    elif flat.min() >= 0 and flat.max() <= 1:
-        ids = (flat[:, 0] > 0.5).astype(int)
-    elif flat.min() >= 0 and flat.max() <= MAX_CLASS_ID and (flat == np.round(flat)).all():
-        ids = flat[:, 0].astype(int)
-    else:
-        return None
-    return tuple(int(c) for c in np.bincount(ids))

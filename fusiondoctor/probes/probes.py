@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..measurements import (
-    Ablation, AblationResult, BatchNormShift, BranchProbe, InputStats, LabelStats, OperandScale,
+    Ablation, AblationResult, BatchNormShift, BranchProbe, InputStats, OperandScale,
 )
 from ..model import vocab
 from ..model.graph import Head, Merge, heads, merges
@@ -25,7 +25,8 @@ from ..model.spec import ModelSpec
 from ..live.keras_model import layer_at
 from . import activations, frontier
 from .data import ProbeData, input_names, subsample
-from .labels import Task, bootstrap_mean, class_ids, correctness, label_stats, task_of
+from ..model.task import LabelSummary
+from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
 
 #: Probing aims to finish its forward passes within this many seconds; fewer samples are used if needed.
 DEFAULT_BUDGET_SECONDS = 60.0
@@ -175,11 +176,11 @@ class Probes:
         return self.data.labels_for(self.head.output.name, [o.name for o in self.spec.outputs])
 
     @functools.cached_property
-    def labels(self) -> Dict[str, LabelStats]:
+    def labels(self) -> Dict[str, LabelSummary]:
         """The form and range of each output's labels (outputs without labels are left out)."""
         outputs = [o.name for o in self.spec.outputs]
         found = {name: self.data.labels_for(name, outputs) for name in outputs}
-        return {name: label_stats(name, y) for name, y in found.items() if y is not None}
+        return {name: LabelSummary.of(y) for name, y in found.items() if y is not None}
 
     @functools.cached_property
     def front(self) -> Optional["Front"]:

@@ -63,7 +63,7 @@ def summary_line(report: Report) -> str:
     return head
 
 
-def _skipped_lines(report: Report) -> List[str]:
+def _skipped_lines(report: Report) -> list[str]:
     """Rules that could not run because a measurement failed (each named), then the others counted
     by the input they lacked."""
     lines = [f"{s.subject}: {s.code} {s.name} could not run: measuring {'; '.join(s.failed)}"

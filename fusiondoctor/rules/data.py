@@ -10,10 +10,11 @@ import math
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
-from ..measurements import LabelStats, Measurements
+from ..measurements import Measurements
 from ..model import vocab
 from ..model.backbones import find_backbones
 from ..model.spec import ModelSpec
+from ..model.task import LabelSummary
 from ..registry import rule
 from ..types import Fix, Location, NotInspected, PatchOp, Severity, Symptom
 
@@ -294,11 +295,12 @@ def labels_do_not_fit_loss(model: ModelSpec, measurements: Measurements) -> Iter
         if labels is None or loss is None or not loss.is_known:
             continue
         width = model.nodes[head_output.key].width or 1
-        yield from _label_problems(labels, width, loss.family, loss.name)
+        yield from _label_problems(head_output.name, labels, width, loss.family, loss.name)
 
 
-def _label_problems(labels: LabelStats, width: int, family: Optional[str], loss: str) -> Iterator[Symptom]:
-    output, columns, low, high = labels.output, labels.columns, labels.minimum, labels.maximum
+def _label_problems(output: str, labels: LabelSummary, width: int, family: Optional[str],
+                    loss: str) -> Iterator[Symptom]:
+    columns, low, high = labels.columns, labels.minimum, labels.maximum
     where = Location(output=output)
     evidence = {"labels_shape": str(labels.shape), "units": width, "loss": loss,
                 "label_min": _r(low), "label_max": _r(high)}
