@@ -469,7 +469,7 @@ def test_plots_are_written_as_png(fresh, tmp_path):
     run = run_cli("check", model_path, "--data", data_path, "--plots", plots, "--format", "json")
     assert run.code in (0, 1), run.stderr
     written = sorted(p.name for p in plots.iterdir())
-    assert written == ["batchnorm_shift.png", "branch_scales.png", "model.png", "modality_contribution.png"], written
+    assert written == ["batchnorm_shift.png", "branch_scales.png", "modality_contribution.png", "model.png"], written
     for path in plots.iterdir():
         assert path.read_bytes()[:8] == PNG_MAGIC, f"{path.name} is not a PNG"
         assert path.stat().st_size > 1000, f"{path.name} is nearly empty"
