@@ -383,7 +383,7 @@ def trial_compile_config(live) -> dict:
     config["metrics"] = _rebuildable_metrics(config.get("metrics"))
     # short runs: XLA compilation would cost TensorFlow more than it saves; JAX without jit is eager
     config["jit_compile"] = keras.backend.backend() == "jax"
-    config["steps_per_execution"] = STEPS_PER_EXECUTION
+    config["steps_per_execution"] = 1 if keras.backend.backend() == "torch" else STEPS_PER_EXECUTION  # torch: 1 only
     return config
 
 
