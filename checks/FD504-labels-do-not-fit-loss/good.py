@@ -65,5 +65,5 @@ def make(keras):
     keras.utils.set_random_seed(0)
     model = build(keras)
     x, y = make_data(N_TRAIN, seed=1)
-    model.fit(x, y, epochs=12, batch_size=64, verbose=0)
+    model.fit(x, y, epochs=30, batch_size=64, verbose=0)  # 12 left PyTorch runs leaning on the image alone
     return model, make_data(N_PROBE, seed=2)
