@@ -17,8 +17,10 @@ demo: setup
 	$(BIN)/fusiondoctor demo --out reports/demo
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -m live
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -m live
 
 benchmark: setup
 	$(BIN)/python benchmarks/static_check.py

@@ -94,7 +94,9 @@ def main() -> int:
             times[name].append(time.perf_counter() - start)
             keras.backend.clear_session(free_memory=False)
     base = statistics.median(times["none"])
-    print(f"fit, {args.epochs} epochs, {args.samples} samples, backend {keras.backend.backend()}, {args.repeat} repeats")
+    print(
+        f"fit, {args.epochs} epochs, {args.samples} samples, backend {keras.backend.backend()}, {args.repeat} repeats"
+    )
     for name, values in times.items():
         median = statistics.median(values)
         line = (f"  {name:22} median {median:7.2f} s  (min {min(values):.2f}, max {max(values):.2f})  "

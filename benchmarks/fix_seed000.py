@@ -48,8 +48,8 @@ def make_data(samples: int, path: Path, seed: int = 0) -> None:
 
 
 def _input_names() -> list:
-    code = ("import fusiondoctor, json; s = fusiondoctor.load_model_spec(%r); "
-            "print(json.dumps([s.nodes[k].layer.name for k in s.inputs]))" % str(MODEL))
+    code = (f"import fusiondoctor, json; s = fusiondoctor.load_model_spec({str(MODEL)!r}); "
+            "print(json.dumps([s.nodes[k].layer.name for k in s.inputs]))")
     return json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
@@ -83,9 +83,11 @@ def main() -> int:
         verdicts.append(fd101["verdict"] if fd101 else "absent")
         print(f"run {len(times)}: {times[-1]:.1f} s  FD101 {verdicts[-1]}  "
               f"baseline {fd101['baseline']['mean']} -> candidate {fd101['candidate']['mean']}" if fd101 else "")
-    print(f"fusiondoctor fix, seed-000 (VGG16 224x224 + LSTM), {args.samples} samples, "
-          f"{'jax' if args.jax else os.environ.get('KERAS_BACKEND', 'tensorflow')}: "
-          f"median {statistics.median(times):.1f} s (min {min(times):.1f}, max {max(times):.1f}) over {len(times)} runs")
+    print(
+        f"fusiondoctor fix, seed-000 (VGG16 224x224 + LSTM), {args.samples} samples, "
+        f"{'jax' if args.jax else os.environ.get('KERAS_BACKEND', 'tensorflow')}: "
+        f"median {statistics.median(times):.1f} s (min {min(times):.1f}, max {max(times):.1f}) over {len(times)} runs"
+    )
     return 0 if all(v == "confirmed" for v in verdicts) else 1
 
 

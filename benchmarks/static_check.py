@@ -75,7 +75,9 @@ def describe(label: str, samples: list) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", "-n", type=int, default=7, help="runs of each command (default 7)")
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help=f"model file (default {DEFAULT_FILE.relative_to(ROOT)})")
+    parser.add_argument(
+        "--file", type=Path, default=DEFAULT_FILE, help=f"model file (default {DEFAULT_FILE.relative_to(ROOT)})"
+    )
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")

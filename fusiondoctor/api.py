@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from .config import Settings, resolve
 from .engine import diagnose
@@ -16,17 +17,18 @@ def check(
     history: Any = None,
     data: Any = None,
     unsafe: bool = False,
-    max_samples: Optional[int] = None,
-    settings: Optional[Settings] = None,
-    select: Optional[Iterable[str]] = None,
+    max_samples: int | None = None,
+    settings: Settings | None = None,
+    select: Iterable[str] | None = None,
     extend_select: Iterable[str] = (),
     ignore: Iterable[str] = (),
-    fail_on: Optional[str] = None,
-    name: Optional[str] = None,
+    fail_on: str | None = None,
+    name: str | None = None,
 ) -> Report:
     """Diagnose a model (a ``.keras``/``.h5``/``.json`` path or a live ``keras.Model``) and/or its
     training history (a ``keras.callbacks.History``, its ``.history`` dict, a pandas DataFrame, a
-    JSON, CSVLogger or ``df.to_csv()`` CSV or TensorBoard log path, or ``"mlflow:RUN_ID"``), probing it with ``data`` when given: an ``.npz`` path (one array
+    JSON, CSVLogger or ``df.to_csv()`` CSV or TensorBoard log path, or ``"mlflow:RUN_ID"``), probing it
+    with ``data`` when given: an ``.npz`` path (one array
     per input, named after the input layer, plus ``y``), ``(x, y)`` arrays or dicts of arrays, or a
     ``tf.data.Dataset`` / Keras ``PyDataset`` (at most ``max_samples`` samples are used, 512 by
     default). Files are loaded for probing in Keras safe mode; ``unsafe=True`` allows Lambda layers.

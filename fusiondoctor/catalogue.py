@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import List
 
 from . import registry
 from .registry import INPUTS, Rule
-
 
 #: How the catalogue names an input: the data rules read measurements taken on data (--data).
 _SHOWN = {"measurements": "data"}
@@ -18,7 +16,7 @@ def _needs(rule: Rule) -> str:
     return ", ".join(_SHOWN.get(n, n) for n in rule.needs) or "-"
 
 
-def option_rows(rule: Rule) -> List[tuple]:
+def option_rows(rule: Rule) -> list[tuple]:
     if rule.options is None:
         return []
     rows = []

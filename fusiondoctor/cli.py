@@ -155,7 +155,9 @@ def _check(args: argparse.Namespace) -> int:
             _plots(subject, subject_report, args.plots)
     if unreadable == len(pairs):
         return EXIT_ERROR
-    options = {"text": {"verbose": args.verbose}, "markdown": {"images": _markdown_pictures(report, args.output)}}
+    options = {"text": {"verbose": args.verbose}}
+    if fmt == "markdown":
+        options["markdown"] = {"images": _markdown_pictures(report, args.output)}
     _write(render(report, fmt, **options.get(fmt, {})), args.output)
     if unreadable:
         return EXIT_ERROR

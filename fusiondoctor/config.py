@@ -7,9 +7,10 @@ import dataclasses
 import math
 import os
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Tuple, Union
+from typing import Any
 
 from . import registry
 from .errors import ConfigError
@@ -29,12 +30,12 @@ _KEYS = {"select", "extend-select", "ignore", "fail-on", "rules", "limits"}
 class Settings:
     """What to run and when to fail. Rule options are keyed by rule name."""
 
-    select: Optional[Tuple[str, ...]] = None
-    extend_select: Tuple[str, ...] = ()
-    ignore: Tuple[str, ...] = ()
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
     fail_on: Severity = DEFAULT_FAIL_ON
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    source: Optional[str] = None
+    source: str | None = None
     limits: Limits = DEFAULT_LIMITS
 
     def rules(self):
@@ -57,12 +58,12 @@ class Settings:
 
     def with_overrides(
         self,
-        select: Optional[Tuple[str, ...]] = None,
-        extend_select: Tuple[str, ...] = (),
-        ignore: Tuple[str, ...] = (),
-        fail_on: Optional[str] = None,
-        limits: Optional[Mapping[str, Any]] = None,
-    ) -> "Settings":
+        select: tuple[str, ...] | None = None,
+        extend_select: tuple[str, ...] = (),
+        ignore: tuple[str, ...] = (),
+        fail_on: str | None = None,
+        limits: Mapping[str, Any] | None = None,
+    ) -> Settings:
         """Command-line precedence (ruff's): --select replaces, --extend-select and --ignore add;
         ``limits`` replaces the limits it names."""
         return dataclasses.replace(
@@ -74,7 +75,7 @@ class Settings:
             limits=parse_limits({k: v for k, v in (limits or {}).items() if v is not None}, self.limits),
         )
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         """Raise ConfigError for unknown selectors, rules or options."""
         self.rules()
         for name in self.rule_options:
@@ -104,10 +105,10 @@ def parse_severity(text: str) -> Severity:
         raise ConfigError(str(exc)) from None
 
 
-Selectors = Union[None, str, Iterable[str]]
+Selectors = str | Iterable[str] | None
 
 
-def selectors(value: Selectors, what: str = "selectors") -> Optional[Tuple[str, ...]]:
+def selectors(value: Selectors, what: str = "selectors") -> tuple[str, ...] | None:
     """Rule selectors from a comma-separated string or a list of strings; None stays None."""
     if value is None:
         return None
@@ -118,9 +119,9 @@ def selectors(value: Selectors, what: str = "selectors") -> Optional[Tuple[str, 
     raise ConfigError(f"{what} must be a list of rule selectors (codes, prefixes or names), not {value!r}")
 
 
-def resolve(settings: Optional[Settings] = None, *, select: Selectors = None, extend_select: Selectors = (),
-            ignore: Selectors = (), fail_on: Optional[str] = None, limits: Optional[Mapping[str, Any]] = None,
-            config: Optional[os.PathLike] = None, start: Optional[os.PathLike] = None) -> Settings:
+def resolve(settings: Settings | None = None, *, select: Selectors = None, extend_select: Selectors = (),
+            ignore: Selectors = (), fail_on: str | None = None, limits: Mapping[str, Any] | None = None,
+            config: os.PathLike | None = None, start: os.PathLike | None = None) -> Settings:
     """The settings a front end runs with: ``settings`` (or the nearest ``[tool.fusiondoctor]``, or
     the file ``config``), overridden the way command-line flags override (``select`` replaces,
     ``extend_select`` and ``ignore`` add), validated. Selectors may be lists or comma-separated."""
@@ -129,7 +130,7 @@ def resolve(settings: Optional[Settings] = None, *, select: Selectors = None, ex
                                selectors(ignore, "ignore") or (), fail_on, limits).validate()
 
 
-def settings_from_table(table: Mapping[str, Any], source: Optional[str] = None) -> Settings:
+def settings_from_table(table: Mapping[str, Any], source: str | None = None) -> Settings:
     """Settings from a ``[tool.fusiondoctor]`` table (already parsed)."""
     unknown = set(table) - _KEYS
     if unknown:
@@ -152,11 +153,11 @@ def settings_from_table(table: Mapping[str, Any], source: Optional[str] = None) 
     return settings
 
 
-def _table_selectors(table: Mapping[str, Any], key: str) -> Optional[Tuple[str, ...]]:
+def _table_selectors(table: Mapping[str, Any], key: str) -> tuple[str, ...] | None:
     return selectors(table.get(key, ()), f"[tool.fusiondoctor] {key}")
 
 
-def find_pyproject(start: Path) -> Optional[Path]:
+def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml with a [tool.fusiondoctor] table, walking up from ``start``."""
     here = start.resolve()
     if here.is_file():
@@ -176,7 +177,7 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: cannot read settings: {exc}") from None
 
 
-def load_settings(config: Optional[os.PathLike] = None, start: Optional[os.PathLike] = None) -> Settings:
+def load_settings(config: os.PathLike | None = None, start: os.PathLike | None = None) -> Settings:
     """Settings from an explicit file, or from the nearest pyproject.toml above ``start``."""
     path = Path(config) if config else find_pyproject(Path(start or os.getcwd()))
     if path is None:

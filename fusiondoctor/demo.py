@@ -8,11 +8,9 @@ and the fix is confirmed by a trial. The reports land in ``--out`` (reports/demo
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
-from typing import List, Tuple
 
 import numpy as np
 
@@ -38,7 +36,7 @@ def build_meme_model(keras):
     return model
 
 
-def meme_data(samples: int, seed: int = 0) -> Tuple[List[np.ndarray], np.ndarray]:
+def meme_data(samples: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
     """Balanced synthetic memes whose label shows in the image (brighter top half) and the text."""
     rng = np.random.default_rng(seed)
     y = (np.arange(samples) % 2).astype("float32")
@@ -57,8 +55,7 @@ def _say(text: str) -> None:
 def run(out: str = "reports/demo", samples: int = 32, epochs: int = 3, seeds: int = 3) -> int:
     from . import DoctorCallback, check
     from .live.quiet import import_keras
-    from .render import render
-    from .render import plots
+    from .render import plots, render
     from .trials.confirm import confirm
 
     started = time.monotonic()
@@ -85,8 +82,9 @@ def run(out: str = "reports/demo", samples: int = 32, epochs: int = 3, seeds: in
             images[f"trial {trial.code}"] = plots.figure_bytes(plots.trial_curves(trials.baseline, trial))
     for name, data in images.items():
         (folder / f"{name.replace(' ', '_')}.png").write_bytes(data)
-    (folder / "report.html").write_text(render(full, "html", images=images, title="fusiondoctor demo: the seed-000 meme model"),
-                                        encoding="utf-8")
+    (folder / "report.html").write_text(
+        render(full, "html", images=images, title="fusiondoctor demo: the seed-000 meme model"), encoding="utf-8"
+    )
     (folder / "report.md").write_text(render(full, "markdown"), encoding="utf-8")
     (folder / "report.json").write_text(render(full, "json"), encoding="utf-8")
     sys.stdout.write(render(full, "text"))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 from .config import Settings
 from .history.spec import HistorySpec
@@ -24,12 +25,12 @@ class Subject:
     """Everything known about one thing under diagnosis; absent inputs are None."""
 
     name: str
-    model: Optional[ModelSpec] = None
-    history: Optional[HistorySpec] = None
-    measurements: Optional[Measurements] = None
-    monitor: Optional[MonitorReadings] = None
+    model: ModelSpec | None = None
+    history: HistorySpec | None = None
+    measurements: Measurements | None = None
+    monitor: MonitorReadings | None = None
 
-    def inputs(self) -> Dict[str, Any]:
+    def inputs(self) -> dict[str, Any]:
         compiled = self.model if self.model is not None and getattr(self.model, "compile", None) else None
         return {
             "model": self.model,
@@ -40,20 +41,20 @@ class Subject:
         }
 
 
-def _missing(rule: Rule, available: Dict[str, Any]) -> tuple:
+def _missing(rule: Rule, available: dict[str, Any]) -> tuple:
     missing = tuple(n for n in rule.needs if available.get(n) is None)
     if "compiled" in missing and available.get("model") is None:  # no model at all: say so once
         missing = tuple("model" if n == "compiled" else n for n in missing)
     return tuple(dict.fromkeys(missing))
 
 
-def _unmeasured(rule: Rule, available: Dict[str, Any]) -> tuple:
+def _unmeasured(rule: Rule, available: dict[str, Any]) -> tuple:
     """Why measurements the rule reads are not in the record (failed, or not taken)."""
     record = available.get("measurements")
     return record.missing(rule.measures) if record is not None and rule.measures else ()
 
 
-def _run_rule(rule: Rule, subject: Subject, available: Dict[str, Any], settings: Settings, out: _Collector) -> None:
+def _run_rule(rule: Rule, subject: Subject, available: dict[str, Any], settings: Settings, out: _Collector) -> None:
     kwargs = {n: available[n] for n in rule.needs}
     kwargs.update({n: available[n] for n in rule.optional if available.get(n) is not None})
     if rule.takes_options:
@@ -69,10 +70,10 @@ def _run_rule(rule: Rule, subject: Subject, available: Dict[str, Any], settings:
 
 @dataclass
 class _Collector:
-    findings: List[Finding] = field(default_factory=list)
-    skipped: List[Skipped] = field(default_factory=list)
-    not_inspected: List[NotInspected] = field(default_factory=list)
-    errors: List[RuleError] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    not_inspected: list[NotInspected] = field(default_factory=list)
+    errors: list[RuleError] = field(default_factory=list)
     _seen: set = field(default_factory=set)
 
     def add(self, rule: Rule, subject: Subject, item: Any) -> None:
@@ -93,7 +94,7 @@ class _Collector:
         )
 
 
-def diagnose(subject: Subject, settings: Optional[Settings] = None, rules: Optional[Iterable[Rule]] = None) -> Report:
+def diagnose(subject: Subject, settings: Settings | None = None, rules: Iterable[Rule] | None = None) -> Report:
     """Run the active rules on one subject."""
     settings = settings or Settings()
     active = list(rules) if rules is not None else settings.rules()
@@ -112,7 +113,7 @@ def diagnose(subject: Subject, settings: Optional[Settings] = None, rules: Optio
                   inputs=(subject,))
 
 
-def link(findings: List[Finding], rules: Dict[str, Rule]) -> List[Finding]:
+def link(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """Attach to each symptom the findings that explain it (rule.explained_by), or, when none
     does, the rule's list of other possible causes."""
     linked = []

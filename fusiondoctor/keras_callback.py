@@ -11,7 +11,7 @@ switch off Keras' asynchronous dispatch.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional
+from collections.abc import Iterable
 
 import keras
 import numpy as np
@@ -46,9 +46,9 @@ class DiagnosisError(FusionDoctorError):
 class DoctorCallback(keras.callbacks.Callback):
     """Diagnose a model while it trains; warn, stop, or raise with the cause."""
 
-    def __init__(self, select: Optional[Iterable[str]] = None, ignore: Iterable[str] = (), fail_on: str = "error",
-                 action: str = "warn", report: Optional[str] = None, probe: Optional[tuple] = None, every: int = 5,
-                 settings: Optional[Settings] = None, verbose: bool = True, show: str = "warning"):
+    def __init__(self, select: Iterable[str] | None = None, ignore: Iterable[str] = (), fail_on: str = "error",
+                 action: str = "warn", report: str | None = None, probe: tuple | None = None, every: int = 5,
+                 settings: Settings | None = None, verbose: bool = True, show: str = "warning"):
         super().__init__()
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {ACTIONS}, not {action!r}")
@@ -64,9 +64,9 @@ class DoctorCallback(keras.callbacks.Callback):
         self.fail_on = self.settings.fail_on
         self.show = parse_severity(show)  # findings below this go to the report file only
         self.report = Report()
-        self._logs: Dict[str, List[float]] = {}
+        self._logs: dict[str, list[float]] = {}
         self._seen: set = set()
-        self._pending: List[str] = []
+        self._pending: list[str] = []
         self.stopped_by_doctor = False
 
     # ---- Keras hooks -------------------------------------------------------------------------
@@ -90,9 +90,14 @@ class DoctorCallback(keras.callbacks.Callback):
                 self._logs.setdefault(key, []).append(float(value))
         history = from_columns(self._logs, self._name, "callback") if self._logs else None
         monitor = self._monitor.read(self.model, epoch, self.probe) if (epoch + 1) % self.every == 0 else None
-        rules = [r for r in self.settings.rules()
-                 if r.needs and not set(r.needs) <= _STATIC and set(r.needs) <= {"history", "monitor", "model", "compiled"}]
-        self._consider(diagnose(Subject(self._name, model=self._spec, history=history, monitor=monitor), self.settings, rules))
+        rules = [
+            r
+            for r in self.settings.rules()
+            if r.needs and not set(r.needs) <= _STATIC and set(r.needs) <= {"history", "monitor", "model", "compiled"}
+        ]
+        self._consider(
+            diagnose(Subject(self._name, model=self._spec, history=history, monitor=monitor), self.settings, rules)
+        )
 
     def on_train_end(self, logs=None):
         self._flush()
@@ -111,7 +116,9 @@ class DoctorCallback(keras.callbacks.Callback):
                 continue
             self._seen.add(key)
             fresh.append(finding)
-        self.report = self.report.merged(Report(report.subjects[:0], tuple(fresh), (), report.not_inspected, report.errors))
+        self.report = self.report.merged(
+            Report(report.subjects[:0], tuple(fresh), (), report.not_inspected, report.errors)
+        )
         for finding in (f for f in fresh if f.severity >= self.show):
             self._pending.append("\n".join(["fusiondoctor: " + finding_block(finding)[0], *finding_block(finding)[1:]]))
         failing = [f for f in fresh if f.severity >= self.fail_on]

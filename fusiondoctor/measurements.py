@@ -9,8 +9,8 @@ from its labels (``model.task.tasks(spec, measurements.labels)``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import FrozenSet, Mapping, Optional, Tuple
 
 from .model.task import LabelSummary
 
@@ -42,7 +42,7 @@ class OperandScale:
     """One operand of a fusion merge on the data: its RMS activation and share of exact zeros."""
 
     key: str
-    producer: Optional[str]
+    producer: str | None
     rms: float
     zero_fraction: float
     width: int
@@ -71,10 +71,10 @@ class Ablation:
 class AblationResult:
     metric: str
     full_score: float
-    chance: Optional[float]
-    rows: Tuple[Ablation, ...] = ()
+    chance: float | None
+    rows: tuple[Ablation, ...] = ()
 
-    def for_input(self, name: str) -> Tuple[Ablation, ...]:
+    def for_input(self, name: str) -> tuple[Ablation, ...]:
         return tuple(r for r in self.rows if r.input == name)
 
     def conditional_utilization(self) -> Mapping[str, float]:
@@ -87,7 +87,7 @@ class AblationResult:
 @dataclass(frozen=True)
 class BranchProbe:
     merge: str
-    scores: Mapping[str, Tuple[float, float]]  # operand producer (or "fused") -> (mean CV accuracy, std)
+    scores: Mapping[str, tuple[float, float]]  # operand producer (or "fused") -> (mean CV accuracy, std)
 
 
 @dataclass(frozen=True)
@@ -100,17 +100,17 @@ class Measurements:
 
     source: str
     samples: int
-    inputs: Tuple[str, ...]  # input names, in the order the model takes them
-    measured: FrozenSet[str] = frozenset()
+    inputs: tuple[str, ...]  # input names, in the order the model takes them
+    measured: frozenset[str] = frozenset()
     failed: Mapping[str, str] = field(default_factory=dict)
-    labels: Optional[Mapping[str, LabelSummary]] = None  # by output name, for outputs with labels
-    input_stats: Optional[Tuple[InputStats, ...]] = None
-    merge_scales: Optional[Mapping[str, Tuple[OperandScale, ...]]] = None  # by merge node key
-    batchnorm: Optional[Tuple[BatchNormShift, ...]] = None
-    ablation: Optional[AblationResult] = None
-    branch_probes: Optional[Tuple[BranchProbe, ...]] = None
+    labels: Mapping[str, LabelSummary] | None = None  # by output name, for outputs with labels
+    input_stats: tuple[InputStats, ...] | None = None
+    merge_scales: Mapping[str, tuple[OperandScale, ...]] | None = None  # by merge node key
+    batchnorm: tuple[BatchNormShift, ...] | None = None
+    ablation: AblationResult | None = None
+    branch_probes: tuple[BranchProbe, ...] | None = None
 
-    def missing(self, names: Tuple[str, ...]) -> Tuple[str, ...]:
+    def missing(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """Why each of ``names`` cannot be read: its failure, or that it was not measured."""
         return tuple(f"{name}: {self.failed[name]}" if name in self.failed else f"{name}: not measured"
                      for name in names if name not in self.measured)
@@ -125,7 +125,7 @@ class MonitorReadings:
     bn_drift: Mapping[str, float] = field(default_factory=dict)  # BN layer path -> drift of the moving mean
     backbone_bn: Mapping[str, str] = field(default_factory=dict)  # BN layer path -> backbone architecture
     branch_grads: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # merge -> producer -> RMS
-    global_grad_norm: Optional[float] = None
-    gradients_available: Optional[bool] = None
+    global_grad_norm: float | None = None
+    gradients_available: bool | None = None
     dead_relu: Mapping[str, float] = field(default_factory=dict)  # layer path -> share of units dead
-    unchanged: Tuple[str, ...] = ()  # trainable layers whose weights did not move
+    unchanged: tuple[str, ...] = ()  # trainable layers whose weights did not move

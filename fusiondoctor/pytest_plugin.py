@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 
@@ -17,21 +17,30 @@ _MARKER_KEYS = {"select", "ignore", "fail_on", "extend_select"}
 _PROPERTY = "fusiondoctor"
 #: (test node id, JSON report) of every check in the session, gathered from test reports so that
 #: checks made on xdist workers reach the controller.
-_RESULTS: List[tuple] = []
+_RESULTS: list[tuple] = []
 
 
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("fusiondoctor", "fusiondoctor model checks")
-    group.addoption("--fusiondoctor-select", metavar="CODES", help="comma-separated rule codes/prefixes the doctor fixture runs")
-    group.addoption("--fusiondoctor-ignore", metavar="CODES", help="comma-separated rules the doctor fixture leaves out")
-    group.addoption("--fusiondoctor-fail-on", choices=["info", "warning", "error"], help="lowest severity that fails assert_healthy")
-    group.addoption("--fusiondoctor-report", metavar="PATH", help="write one report of every check in the session (.json or .txt)")
+    group.addoption(
+        "--fusiondoctor-select", metavar="CODES", help="comma-separated rule codes/prefixes the doctor fixture runs"
+    )
+    group.addoption(
+        "--fusiondoctor-ignore", metavar="CODES", help="comma-separated rules the doctor fixture leaves out"
+    )
+    group.addoption(
+        "--fusiondoctor-fail-on", choices=["info", "warning", "error"], help="lowest severity that fails assert_healthy"
+    )
+    group.addoption(
+        "--fusiondoctor-report", metavar="PATH", help="write one report of every check in the session (.json or .txt)"
+    )
 
 
 def pytest_configure(config) -> None:
     config.addinivalue_line(
         "markers",
-        "fusiondoctor(select=None, ignore=(), fail_on=None, extend_select=()): settings for the doctor fixture in this test",
+        "fusiondoctor(select=None, ignore=(), fail_on=None, extend_select=()): "
+        "settings for the doctor fixture in this test",
     )
     _RESULTS.clear()
 
@@ -82,7 +91,7 @@ class Doctor:
         self._record(report)
         return report
 
-    def assert_healthy(self, obj: Any = None, history: Any = None, *, ignore=(), fail_on: Optional[str] = None):
+    def assert_healthy(self, obj: Any = None, history: Any = None, *, ignore=(), fail_on: str | None = None):
         """Fail the test when a finding reaches fail-on (or a rule crashed); return the report."""
         __tracebackhide__ = True
         from .config import parse_severity
@@ -138,8 +147,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.write_line(f"report written to {path}")
 
 
-def _write_session_report(path: str, results: List[tuple]) -> None:
-    checks: List[Dict[str, Any]] = [{"test": nodeid, **report} for nodeid, report in results]
+def _write_session_report(path: str, results: list[tuple]) -> None:
+    checks: list[dict[str, Any]] = [{"test": nodeid, **report} for nodeid, report in results]
     if path.endswith(".json"):
         payload = {"version": 1, "tool": "fusiondoctor", "checks": checks}
         text = json.dumps(payload, indent=2) + "\n"

@@ -13,15 +13,15 @@ import dataclasses
 import importlib
 import inspect
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from .errors import ConfigError
 from .measurements import MEASUREMENTS
 from .types import Severity
 
 #: Inputs a rule may ask for, with the words used when one is missing.
-INPUTS: Dict[str, str] = {
+INPUTS: dict[str, str] = {
     "model": "a model (file or keras.Model)",
     "compiled": "a compiled model (the file was saved without compile settings)",
     "history": "a training history (pass --history)",
@@ -36,7 +36,7 @@ NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead")
 
 #: Codes that were used once and must never be reused: code -> why it was retired.
-RETIRED: Dict[str, str] = {}
+RETIRED: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,14 @@ class Rule:
     name: str
     severity: Severity
     func: Callable
-    needs: Tuple[str, ...]
-    options: Optional[type]
+    needs: tuple[str, ...]
+    options: type | None
     doc: str
     takes_options: bool = False
-    optional: Tuple[str, ...] = ()
-    explained_by: Tuple[str, ...] = ()
-    causes: Tuple[str, ...] = ()
-    measures: Tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    explained_by: tuple[str, ...] = ()
+    causes: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -71,7 +71,7 @@ class Rule:
         return self.options() if self.options else None
 
 
-_RULES: Dict[str, Rule] = {}
+_RULES: dict[str, Rule] = {}
 _LOADED = False
 
 
@@ -80,10 +80,10 @@ def rule(
     name: str,
     severity: Severity,
     *,
-    options: Optional[type] = None,
-    explained_by: Tuple[str, ...] = (),
-    causes: Tuple[str, ...] = (),
-    measures: Tuple[str, ...] = (),
+    options: type | None = None,
+    explained_by: tuple[str, ...] = (),
+    causes: tuple[str, ...] = (),
+    measures: tuple[str, ...] = (),
 ) -> Callable:
     """Register a rule function under a stable code and kebab-case name.
 
@@ -115,7 +115,7 @@ def rule(
     return register
 
 
-def _check_measures(code: str, takes_measurements: bool, measures: Tuple[str, ...]) -> None:
+def _check_measures(code: str, takes_measurements: bool, measures: tuple[str, ...]) -> None:
     if takes_measurements and not measures:
         raise TypeError(f"rule {code} takes measurements but declares none (measures=...)")
     if measures and not takes_measurements:
@@ -145,7 +145,7 @@ def _load() -> None:
         importlib.import_module("fusiondoctor.rules")
 
 
-def all_rules() -> List[Rule]:
+def all_rules() -> list[Rule]:
     """Every registered rule, sorted by code."""
     _load()
     return [_RULES[c] for c in sorted(_RULES)]
@@ -165,17 +165,17 @@ def _matches(selector: str, r: Rule) -> bool:
     return sel.upper() == "ALL" or r.code.startswith(sel.upper()) or r.name == sel.lower()
 
 
-def _validate_selectors(selectors: Iterable[str], rules: List[Rule]) -> None:
+def _validate_selectors(selectors: Iterable[str], rules: list[Rule]) -> None:
     for sel in selectors:
         if not any(_matches(sel, r) for r in rules):
             raise ConfigError(f"selector {sel!r} matches no rule (codes look like FD101, prefixes like FD1)")
 
 
 def select(
-    select: Optional[Iterable[str]] = None,
+    select: Iterable[str] | None = None,
     extend_select: Iterable[str] = (),
     ignore: Iterable[str] = (),
-) -> List[Rule]:
+) -> list[Rule]:
     """The active rules: ``select`` (all when None), plus ``extend_select``, minus ``ignore``.
 
     Selectors are code prefixes (``FD1``, ``FD20``), full codes, rule names, or ``ALL``.

@@ -4,7 +4,8 @@ and data, measured here (before the engine runs) for the measurements the select
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from .engine import Subject
 from .errors import InputError
@@ -17,7 +18,7 @@ from .model.normalize import normalize
 from .model.spec import ModelSpec
 
 
-def load_model_spec(obj: Any, name: Optional[str] = None, limits: Limits = DEFAULT_LIMITS) -> ModelSpec:
+def load_model_spec(obj: Any, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> ModelSpec:
     """A ModelSpec from a model file path, a live keras.Model, or a ModelSpec (returned as is)."""
     if isinstance(obj, ModelSpec):
         return obj
@@ -25,7 +26,9 @@ def load_model_spec(obj: Any, name: Optional[str] = None, limits: Limits = DEFAU
         return normalize(read_model_file(obj, limits), limits)
     if is_keras_model(obj):
         return normalize(raw_from_live(obj, name), limits)
-    raise InputError(name or repr(obj)[:60], f"cannot check a {type(obj).__name__}; give a model file path or a keras.Model")
+    raise InputError(
+        name or repr(obj)[:60], f"cannot check a {type(obj).__name__}; give a model file path or a keras.Model"
+    )
 
 
 def live_model(model: Any, unsafe: bool = False):
@@ -42,7 +45,7 @@ def live_model(model: Any, unsafe: bool = False):
     return copy
 
 
-def make_probes(model: Any, spec: ModelSpec, data: Any, unsafe: bool = False, max_samples: Optional[int] = None):
+def make_probes(model: Any, spec: ModelSpec, data: Any, unsafe: bool = False, max_samples: int | None = None):
     """The live probes of ``data`` on ``model`` (loads Keras)."""
     from .probes.data import DEFAULT_MAX_SAMPLES, make_probe_data
     from .probes.probes import Probes
@@ -51,16 +54,16 @@ def make_probes(model: Any, spec: ModelSpec, data: Any, unsafe: bool = False, ma
 
 
 def measure_data(model: Any, spec: ModelSpec, data: Any, measures: Iterable[str], unsafe: bool = False,
-                 max_samples: Optional[int] = None) -> Measurements:
+                 max_samples: int | None = None) -> Measurements:
     """The recorded measurements of ``data`` on ``model``, only those named in ``measures``."""
     from .probes.measure import measure
 
     return measure(make_probes(model, spec, data, unsafe, max_samples), measures)
 
 
-def make_subject(model: Any = None, name: Optional[str] = None, history: Any = None,
+def make_subject(model: Any = None, name: str | None = None, history: Any = None,
                  limits: Limits = DEFAULT_LIMITS, data: Any = None, unsafe: bool = False,
-                 max_samples: Optional[int] = None, measures: Iterable[str] = tuple(MEASUREMENTS)) -> Subject:
+                 max_samples: int | None = None, measures: Iterable[str] = tuple(MEASUREMENTS)) -> Subject:
     """A Subject from a model (path or keras.Model), a history (History, dict or path) and data,
     on which the measurements named in ``measures`` are taken (by default all of them)."""
     if model is None and history is None:

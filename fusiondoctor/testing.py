@@ -6,7 +6,8 @@ the way the text report does, and fusiondoctor's own frames are hidden from the 
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Tuple
+from collections.abc import Iterable
+from typing import Any
 
 from .config import Settings, parse_severity, resolve
 from .engine import diagnose
@@ -14,9 +15,9 @@ from .subject import make_subject
 from .types import Report, Severity
 
 
-def run_check(obj: Any, history: Any = None, settings: Optional[Settings] = None,
-              select: Optional[Iterable[str]] = None, ignore: Iterable[str] = (),
-              fail_on: Optional[str] = None) -> Tuple[Report, Settings]:
+def run_check(obj: Any, history: Any = None, settings: Settings | None = None,
+              select: Iterable[str] | None = None, ignore: Iterable[str] = (),
+              fail_on: str | None = None) -> tuple[Report, Settings]:
     """The report on ``obj`` and the settings it was judged with."""
     active = resolve(settings, select=select, ignore=ignore, fail_on=fail_on)
     return diagnose(make_subject(obj, history=history, limits=active.limits), active), active
@@ -32,13 +33,15 @@ def failure_text(report: Report, fail_on: Severity) -> str:
             lines.extend(finding_block(finding))
             lines.append("")
     for error in report.errors:
-        lines.append(f"{error.code} {error.name} crashed ({error.exc_type}: {error.message}): the diagnosis is incomplete")
+        lines.append(
+            f"{error.code} {error.name} crashed ({error.exc_type}: {error.message}): the diagnosis is incomplete"
+        )
     return "\n".join(lines).rstrip()
 
 
-def assert_healthy(obj: Any, history: Any = None, *, select: Optional[Iterable[str]] = None,
-                   ignore: Iterable[str] = (), fail_on: Optional[str] = None,
-                   settings: Optional[Settings] = None) -> Report:
+def assert_healthy(obj: Any, history: Any = None, *, select: Iterable[str] | None = None,
+                   ignore: Iterable[str] = (), fail_on: str | None = None,
+                   settings: Settings | None = None) -> Report:
     """Fail unless ``obj`` (a keras.Model or model file, and/or ``history``) has no finding at or
     above ``fail_on`` (default: the configured fail-on, ``warning``) and no rule crashed."""
     __tracebackhide__ = True
@@ -48,7 +51,7 @@ def assert_healthy(obj: Any, history: Any = None, *, select: Optional[Iterable[s
     return report
 
 
-def assert_finds(code: str, obj: Any, history: Any = None, *, settings: Optional[Settings] = None) -> Report:
+def assert_finds(code: str, obj: Any, history: Any = None, *, settings: Settings | None = None) -> Report:
     """Fail unless the rule ``code`` reports ``obj``: for rule authors and regression tests."""
     __tracebackhide__ = True
     report, _ = run_check(obj, history, settings or Settings(), select=[code])
@@ -73,10 +76,14 @@ def assert_trains(model: Any, data: Any, *, steps: int = 30, batch_size: int = 3
     result = overfit_one_batch(model, data, steps=steps, batch_size=batch_size)
     problems = []
     if result["loss_drop"] < min_drop:
-        problems.append(f"the loss fell only {result['loss_drop']:.1%} ({result['loss_first']:.4g} -> "
-                        f"{result['loss_last']:.4g}) in {steps} steps on {result['samples']} samples (needed {min_drop:.0%})")
+        problems.append(
+            f"the loss fell only {result['loss_drop']:.1%} ({result['loss_first']:.4g} -> "
+            f"{result['loss_last']:.4g}) in {steps} steps on {result['samples']} samples (needed {min_drop:.0%})"
+        )
     if result["prediction_spread"] <= 1e-6:
-        problems.append(f"every sample gets the same prediction (spread {result['prediction_spread']:.2g}): the output is constant")
+        problems.append(
+            f"every sample gets the same prediction (spread {result['prediction_spread']:.2g}): the output is constant"
+        )
     if problems:
         raise AssertionError("the model cannot overfit one small batch: " + "; ".join(problems)
                              + ". Run fusiondoctor.check(model) for the cause.")

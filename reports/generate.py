@@ -19,7 +19,12 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STORIES = ["seed-000-meme-vgg16-lstm", "seed-002-movie-genres-multilabel", "seed-003-speech-inception-lstm", "seed-004-gif-c3d"]
+STORIES = [
+    "seed-000-meme-vgg16-lstm",
+    "seed-002-movie-genres-multilabel",
+    "seed-003-speech-inception-lstm",
+    "seed-004-gif-c3d",
+]
 #: The training history that goes with a story: the casebook's frozen run of a scaled-down replica,
 #: which shows the same fingerprint as the post (seed 000: loss pinned near 8 under Keras 2;
 #: seed 004: validation loss rising from epoch 3).

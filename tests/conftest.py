@@ -25,7 +25,9 @@ def tf_keras():
 @pytest.fixture
 def fresh(keras3):
     """Keras 3, with a clean session after the test (layer name counters, graph state). Without
-    the garbage collection that clear_session runs by default: it would double the tests' time."""
+    the garbage collection that clear_session runs by default: it would double the tests' time.
+    Cleared before too, so layer names do not depend on what ran earlier on the same worker."""
+    keras3.backend.clear_session(free_memory=False)
     yield keras3
     keras3.backend.clear_session(free_memory=False)
 

@@ -19,9 +19,10 @@ import sys
 import time
 import traceback
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -60,12 +61,12 @@ def nested_fusion(keras):
     return model
 
 
-def build_model_seeds(keras, folder: Path, tag: str, formats: Sequence[str]) -> Dict[str, Path]:
+def build_model_seeds(keras, folder: Path, tag: str, formats: Sequence[str]) -> dict[str, Path]:
     """Save ``tiny_fusion`` and ``nested_fusion`` in each format; returns name -> path."""
     from tests.helpers import tiny_fusion
 
     folder.mkdir(parents=True, exist_ok=True)
-    out: Dict[str, Path] = {}
+    out: dict[str, Path] = {}
     for variant, model in (("tiny", tiny_fusion(keras)), ("nested", nested_fusion(keras))):
         for fmt in formats:
             path = folder / f"{tag}-{variant}.{fmt}"
@@ -77,7 +78,7 @@ def build_model_seeds(keras, folder: Path, tag: str, formats: Sequence[str]) -> 
     return out
 
 
-def write_history_seeds(folder: Path) -> Dict[str, Path]:
+def write_history_seeds(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     as_json = folder / "history.json"
     as_json.write_text(json.dumps(HISTORY_SEED))
@@ -90,7 +91,7 @@ def write_history_seeds(folder: Path) -> Dict[str, Path]:
     return {"history.json": as_json, "history.csv": as_csv}
 
 
-def write_tensorboard_seed(folder: Path) -> Optional[Path]:
+def write_tensorboard_seed(folder: Path) -> Path | None:
     """A Keras-style TensorBoard logdir (train/ and validation/ runs of epoch_* scalars), written
     with tensorboard's own writer (no TensorFlow). None when tensorboard is missing."""
     try:
@@ -137,7 +138,7 @@ def encode_json(doc: Any) -> bytes:
     return text.encode("utf-8")
 
 
-def pack_keras(config_bytes: bytes, path: Path, metadata: Optional[bytes] = None, weights: bool = True) -> Path:
+def pack_keras(config_bytes: bytes, path: Path, metadata: bytes | None = None, weights: bool = True) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("metadata.json", metadata if metadata is not None else b'{"keras_version": "3.5.0"}')
         archive.writestr("config.json", config_bytes)
@@ -146,7 +147,7 @@ def pack_keras(config_bytes: bytes, path: Path, metadata: Optional[bytes] = None
     return path
 
 
-def pack_h5(config_bytes: bytes, path: Path, training_config: Optional[bytes] = None,
+def pack_h5(config_bytes: bytes, path: Path, training_config: bytes | None = None,
             keras_version: str = "2.15.0") -> Path:
     import h5py
 
@@ -243,9 +244,9 @@ shape_lists = st.lists(
 )
 
 
-def _swap_type(value: Any) -> List[Any]:
+def _swap_type(value: Any) -> list[Any]:
     """Same data in other JSON types: str <-> int <-> list <-> dict <-> null."""
-    out: List[Any] = [None, str(value)[:200]]
+    out: list[Any] = [None, str(value)[:200]]
     if isinstance(value, str):
         out += [len(value), [value], {"name": value}, value.encode("utf-8", "surrogatepass").hex()]
         try:
@@ -268,7 +269,7 @@ def _swap_type(value: Any) -> List[Any]:
 # Structured mutation of JSON documents
 # ================================================================================================
 
-Path_ = Tuple[Any, ...]
+Path_ = tuple[Any, ...]
 
 
 class Seed:
@@ -286,9 +287,9 @@ def _unwrap(value: Any) -> Any:
     return value.value if isinstance(value, Seed) else value
 
 
-def walk(doc: Any, limit: int = 64) -> Iterator[Tuple[Path_, Any]]:
+def walk(doc: Any, limit: int = 64) -> Iterator[tuple[Path_, Any]]:
     """(path, value) for every node, not descending into long lists."""
-    stack: List[Tuple[Path_, Any]] = [((), doc)]
+    stack: list[tuple[Path_, Any]] = [((), doc)]
     while stack:
         path, value = stack.pop()
         yield path, value
@@ -319,7 +320,7 @@ def delete_at(doc: Any, path: Path_) -> Any:
     return doc
 
 
-def layer_entries(doc: Any) -> List[Tuple[Path_, dict]]:
+def layer_entries(doc: Any) -> list[tuple[Path_, dict]]:
     """Every layer entry (at any nesting depth) as (path, entry)."""
     found = []
     for path, value in walk(doc, limit=10_000):
@@ -328,7 +329,7 @@ def layer_entries(doc: Any) -> List[Tuple[Path_, dict]]:
     return found
 
 
-def layer_refs(doc: Any) -> List[Tuple[Path_, list]]:
+def layer_refs(doc: Any) -> list[tuple[Path_, list]]:
     """Every [name, node, tensor(, kwargs)] reference: keras_history, Keras 2 inbound nodes, input/output layers."""
     refs = []
     for path, value in walk(doc, limit=10_000):
@@ -408,7 +409,11 @@ def _mutate_once(draw, doc: Any) -> Any:
         return doc
     if op == "rename_layer":
         path, entry = _choice(draw, layers)
-        new = draw(st.one_of(st.sampled_from(SPECIAL_STRINGS), st.text(max_size=5))) if draw(st.booleans()) else _choice(draw, names)
+        new = (
+            draw(st.one_of(st.sampled_from(SPECIAL_STRINGS), st.text(max_size=5)))
+            if draw(st.booleans())
+            else _choice(draw, names)
+        )
         entry["name"] = new
         if isinstance(entry.get("config"), dict) and draw(st.booleans()):
             entry["config"]["name"] = new
@@ -438,7 +443,9 @@ def _mutate_once(draw, doc: Any) -> Any:
         return doc
     if op == "nest_value":
         path = _pick_path(draw, doc)
-        return set_at(doc, path, deep(get_at(doc, path), draw(st.integers(1, 200)), draw(st.sampled_from(["list", "dict"]))))
+        return set_at(
+            doc, path, deep(get_at(doc, path), draw(st.integers(1, 200)), draw(st.sampled_from(["list", "dict"])))
+        )
     if op == "big_value":
         return set_at(doc, _pick_path(draw, doc), draw(big_values))
     if op == "self_nest_model":
@@ -471,12 +478,16 @@ _ACTIVATIONS = st.one_of(
 
 
 def _small(weird_rate: float = 0.15):
-    return st.one_of(st.integers(-2, 64), st.sampled_from([0, -1, 10**30, 2**63, 10**400])) if weird_rate else st.integers(1, 64)
+    return (
+        st.one_of(st.integers(-2, 64), st.sampled_from([0, -1, 10**30, 2**63, 10**400]))
+        if weird_rate
+        else st.integers(1, 64)
+    )
 
 
 @st.composite
-def layer_config(draw, class_name: str, name: str) -> Dict[str, Any]:
-    config: Dict[str, Any] = {"name": name}
+def layer_config(draw, class_name: str, name: str) -> dict[str, Any]:
+    config: dict[str, Any] = {"name": name}
     pool = {
         "units": _small(), "filters": _small(), "kernel_size": st.one_of(_small(), shape_lists),
         "strides": st.one_of(st.integers(-1, 3), shape_lists), "padding": st.one_of(
@@ -503,13 +514,13 @@ def layer_config(draw, class_name: str, name: str) -> Dict[str, Any]:
     return config
 
 
-def _tensor(name: str, node: int, tensor: int, shape: Any) -> Dict[str, Any]:
+def _tensor(name: str, node: int, tensor: int, shape: Any) -> dict[str, Any]:
     return {"class_name": "__keras_tensor__", "config": {"shape": shape, "dtype": "float32",
                                                         "keras_history": [name, node, tensor]}}
 
 
 @st.composite
-def layer_graph(draw, dialect: Optional[str] = None) -> Dict[str, Any]:
+def layer_graph(draw, dialect: str | None = None) -> dict[str, Any]:
     """A Functional (or Sequential) config with random classes, wiring and settings: cycles,
     self-references, references to missing layers, absurd node indices, duplicate names."""
     dialect = dialect or draw(st.sampled_from(["keras2", "keras3"]))
@@ -524,7 +535,7 @@ def layer_graph(draw, dialect: Optional[str] = None) -> Dict[str, Any]:
     layers = []
     for i, name in enumerate(names):
         class_name = "InputLayer" if i < n_inputs else draw(st.sampled_from(CLASS_NAMES))
-        entry: Dict[str, Any] = {"class_name": class_name, "name": name,
+        entry: dict[str, Any] = {"class_name": class_name, "name": name,
                                  "config": draw(layer_config(class_name, name))}
         if class_name in ("Functional", "Sequential", "Model") and draw(st.booleans()):
             entry["config"]["layers"] = draw(st.lists(st.fixed_dictionaries({
@@ -540,10 +551,20 @@ def layer_graph(draw, dialect: Optional[str] = None) -> Dict[str, Any]:
                 refs = [(s, draw(index) if rarely(draw, 6) else 0, draw(index) if rarely(draw, 6) else 0)
                         for s in sources]
                 if dialect == "keras3":
-                    tensors = [_tensor(s, a, b, draw(shape_lists) if draw(st.booleans()) else [None, 8]) for s, a, b in refs]
+                    tensors = [
+                        _tensor(s, a, b, draw(shape_lists) if draw(st.booleans()) else [None, 8]) for s, a, b in refs
+                    ]
                     args = tensors if len(tensors) > 1 or draw(st.booleans()) else tensors[0]
-                    call: Any = {"args": [args], "kwargs": draw(st.dictionaries(
-                        st.sampled_from(["training", "mask", "axis", "x"]), st.one_of(st.booleans(), weird_values), max_size=2))}
+                    call: Any = {
+                        "args": [args],
+                        "kwargs": draw(
+                            st.dictionaries(
+                                st.sampled_from(["training", "mask", "axis", "x"]),
+                                st.one_of(st.booleans(), weird_values),
+                                max_size=2,
+                            )
+                        ),
+                    }
                 else:
                     call = [[s, a, b, draw(st.dictionaries(st.sampled_from(["training", "mask"]),
                                                            st.one_of(st.booleans(), weird_values), max_size=1))]
@@ -559,10 +580,14 @@ def layer_graph(draw, dialect: Optional[str] = None) -> Dict[str, Any]:
         outs.insert(0, (names[-1], 0, 0))
     ins = [[names[i], 0, 0] for i in range(n_inputs)]
     class_name = draw(st.sampled_from(["Functional", "Functional", "Functional", "Model", "Sequential"]))
-    doc: Dict[str, Any] = {
+    doc: dict[str, Any] = {
         "class_name": class_name,
-        "config": {"name": "fuzz", "layers": layers, "input_layers": ins if draw(st.booleans()) else (ins[0] if ins else []),
-                   "output_layers": [list(o) for o in outs] if len(outs) != 1 or draw(st.booleans()) else list(outs[0])},
+        "config": {
+            "name": "fuzz",
+            "layers": layers,
+            "input_layers": ins if draw(st.booleans()) else (ins[0] if ins else []),
+            "output_layers": [list(o) for o in outs] if len(outs) != 1 or draw(st.booleans()) else list(outs[0]),
+        },
     }
     if dialect == "keras3":
         doc["module"] = "keras.src.models.functional"
@@ -573,7 +598,7 @@ def layer_graph(draw, dialect: Optional[str] = None) -> Dict[str, Any]:
 
 
 @st.composite
-def nested_models(draw, dialect: Optional[str] = None, depth: Optional[int] = None) -> Tuple[Dict[str, Any], int]:
+def nested_models(draw, dialect: str | None = None, depth: int | None = None) -> tuple[dict[str, Any], int]:
     """A chain of models nested ``depth`` deep (Functional or Sequential at each level)."""
     dialect = dialect or draw(st.sampled_from(["keras2", "keras3"]))
     depth = depth if depth is not None else draw(st.integers(1, 48))
@@ -582,7 +607,7 @@ def nested_models(draw, dialect: Optional[str] = None, depth: Optional[int] = No
     return inner, depth
 
 
-def nested_chain(depth: int, dialect: str = "keras3", sequential: bool = False) -> Dict[str, Any]:
+def nested_chain(depth: int, dialect: str = "keras3", sequential: bool = False) -> dict[str, Any]:
     """``depth`` models each wrapping the next; the innermost holds one Dense layer."""
     def input_entry(name):
         return {"class_name": "InputLayer", "name": name, "config": {"name": name, "batch_shape": [None, 4],
@@ -595,7 +620,7 @@ def nested_chain(depth: int, dialect: str = "keras3", sequential: bool = False) 
         return [[[source, 0, 0, {}]]]
 
     if sequential:
-        model: Dict[str, Any] = {"class_name": "Sequential", "config": {"name": f"m{depth}", "layers": [
+        model: dict[str, Any] = {"class_name": "Sequential", "config": {"name": f"m{depth}", "layers": [
             input_entry("in"), {"class_name": "Dense", "name": "dense", "config": {"name": "dense", "units": 2}}]}}
         for level in range(depth - 1, 0, -1):
             model = {"class_name": "Sequential", "name": f"m{level + 1}", "config": {
@@ -624,40 +649,74 @@ _LOSS_NAMES = ["binary_crossentropy", "categorical_crossentropy", "sparse_catego
 losses = st.recursive(
     st.one_of(
         st.sampled_from(_LOSS_NAMES),
-        st.fixed_dictionaries({"class_name": st.one_of(st.sampled_from(["BinaryCrossentropy", "function",
-                                                                        "LossFunctionWrapper", "Custom>Focal"]), scalars),
-                               "config": st.one_of(weird_values, st.fixed_dictionaries({
-                                   "from_logits": weird_values, "name": weird_values, "fn": weird_values}))},
-                              optional={"module": st.sampled_from(["keras.losses", "builtins", "os"])}),
+        st.fixed_dictionaries(
+            {
+                "class_name": st.one_of(
+                    st.sampled_from(["BinaryCrossentropy", "function", "LossFunctionWrapper", "Custom>Focal"]), scalars
+                ),
+                "config": st.one_of(
+                    weird_values,
+                    st.fixed_dictionaries({"from_logits": weird_values, "name": weird_values, "fn": weird_values}),
+                ),
+            },
+            optional={"module": st.sampled_from(["keras.losses", "builtins", "os"])},
+        ),
         weird_values,
     ),
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.sampled_from(["output_layer", "out", "LTSM", "x"]), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.sampled_from(["output_layer", "out", "LTSM", "x"]), children, max_size=3),
+    ),
     max_leaves=5,
 )
 
 metrics = st.recursive(
-    st.one_of(st.sampled_from(["accuracy", "acc", "ACC", "auc", "binary_accuracy", "mae", ""]),
-              st.fixed_dictionaries({"class_name": st.one_of(st.sampled_from(["MeanMetricWrapper", "AUC", "function"]), scalars),
-                                     "config": st.one_of(weird_values, st.fixed_dictionaries({
-                                         "name": weird_values, "fn": weird_values}))}),
-              weird_values),
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.sampled_from(["output_layer", "out", "x"]), children, max_size=3)),
+    st.one_of(
+        st.sampled_from(["accuracy", "acc", "ACC", "auc", "binary_accuracy", "mae", ""]),
+        st.fixed_dictionaries(
+            {
+                "class_name": st.one_of(st.sampled_from(["MeanMetricWrapper", "AUC", "function"]), scalars),
+                "config": st.one_of(weird_values, st.fixed_dictionaries({"name": weird_values, "fn": weird_values})),
+            }
+        ),
+        weird_values,
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.sampled_from(["output_layer", "out", "x"]), children, max_size=3),
+    ),
     max_leaves=6,
 )
 
-_RATES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["0.001", "1e-3", "fast", "", "nan"]),
-                   st.sampled_from(SPECIAL_INTS), st.booleans(), st.none(), weird_values,
-                   st.fixed_dictionaries({"class_name": st.one_of(st.sampled_from(["ExponentialDecay", "CosineDecay"]), scalars),
-                                          "config": st.one_of(weird_values, st.fixed_dictionaries({
-                                              "initial_learning_rate": weird_values, "learning_rate": weird_values}))}))
+_RATES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["0.001", "1e-3", "fast", "", "nan"]),
+    st.sampled_from(SPECIAL_INTS),
+    st.booleans(),
+    st.none(),
+    weird_values,
+    st.fixed_dictionaries(
+        {
+            "class_name": st.one_of(st.sampled_from(["ExponentialDecay", "CosineDecay"]), scalars),
+            "config": st.one_of(
+                weird_values,
+                st.fixed_dictionaries({"initial_learning_rate": weird_values, "learning_rate": weird_values}),
+            ),
+        }
+    ),
+)
 
 optimizers = st.one_of(
     st.sampled_from(["adam", "sgd", "Adam", "rmsprop", "nonsense", ""]),
-    st.fixed_dictionaries({"class_name": st.one_of(st.sampled_from(["Adam", "SGD", "keras>Adam", "Custom>Opt"]), scalars),
-                           "config": st.one_of(weird_values, st.fixed_dictionaries(
-                               {}, optional={"learning_rate": _RATES, "lr": _RATES, "name": weird_values}))}),
+    st.fixed_dictionaries(
+        {
+            "class_name": st.one_of(st.sampled_from(["Adam", "SGD", "keras>Adam", "Custom>Opt"]), scalars),
+            "config": st.one_of(
+                weird_values,
+                st.fixed_dictionaries({}, optional={"learning_rate": _RATES, "lr": _RATES, "name": weird_values}),
+            ),
+        }
+    ),
     weird_values,
 )
 
@@ -682,8 +741,11 @@ METRIC_NAMES = ["loss", "val_loss", "accuracy", "val_accuracy", "acc", "val_acc"
 history_values = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from(SPECIAL_FLOATS + SPECIAL_INTS),
-    st.booleans(), st.none(),
-    st.sampled_from(["0.5", "nan", "inf", "-Infinity", "", " ", "abc", "1,5", "0x1", "1e999", "None", HUGE_INT_SENTINEL]),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(
+        ["0.5", "nan", "inf", "-Infinity", "", " ", "abc", "1,5", "0x1", "1e999", "None", HUGE_INT_SENTINEL]
+    ),
     st.text(max_size=5),
     weird_values,
 )
@@ -750,10 +812,10 @@ def csv_histories(draw) -> bytes:
 # ================================================================================================
 
 
-def hot_regions(data: bytes) -> List[Tuple[int, int]]:
+def hot_regions(data: bytes) -> list[tuple[int, int]]:
     """Byte ranges worth hitting: zip headers, config.json's compressed data and the central
     directory; the HDF5 superblock and the JSON text of ``model_config``."""
-    regions: List[Tuple[int, int]] = []
+    regions: list[tuple[int, int]] = []
     if data.startswith(b"PK"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -805,8 +867,12 @@ def mutated_bytes(draw, data: bytes, max_ops: int = 6) -> bytes:
         elif op == "delete":
             del buf[pos: pos + draw(st.integers(1, 64))]
         elif op == "overwrite":
-            chunk = draw(st.one_of(st.binary(min_size=1, max_size=16),
-                                   st.sampled_from([b"\xff" * 8, b"\x00" * 8, struct.pack("<Q", 2**63), struct.pack("<I", 2**31)])))
+            chunk = draw(
+                st.one_of(
+                    st.binary(min_size=1, max_size=16),
+                    st.sampled_from([b"\xff" * 8, b"\x00" * 8, struct.pack("<Q", 2**63), struct.pack("<I", 2**31)]),
+                )
+            )
             buf[pos: pos + len(chunk)] = chunk
         else:
             size = draw(st.integers(1, 256))
@@ -834,7 +900,7 @@ def zip_bomb(path: Path, inflated_bytes: int, lie_about_size: bool = False) -> P
     return path
 
 
-def _central_entries(data: bytes) -> Iterator[Tuple[int, int, str]]:
+def _central_entries(data: bytes) -> Iterator[tuple[int, int, str]]:
     """(central header offset, local header offset, name) for each member."""
     pos = data.find(b"PK\x01\x02")
     while pos >= 0:
@@ -845,7 +911,7 @@ def _central_entries(data: bytes) -> Iterator[Tuple[int, int, str]]:
         pos = data.find(b"PK\x01\x02", pos + 46 + name_len + extra_len + comment_len)
 
 
-def patch_member(path: Path, name: str, *, flags: Optional[int] = None, method: Optional[int] = None) -> Path:
+def patch_member(path: Path, name: str, *, flags: int | None = None, method: int | None = None) -> Path:
     """Set general-purpose flag bits (1 = encrypted) or the compression method of one member in
     both its local and central headers."""
     data = bytearray(path.read_bytes())
@@ -895,7 +961,7 @@ OK_OUTCOMES = ("report", "input_error")
 class Outcome:
     kind: str  # report | input_error | crash | memory | rule_crash | render_crash | multiline_error | hang | died
     detail: str = ""
-    data: Dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -919,7 +985,7 @@ class Sandbox:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout
         self.memory_mb = memory_mb
-        self.proc: Optional[subprocess.Popen] = None
+        self.proc: subprocess.Popen | None = None
         self.calls = 0
         self.restarts = 0
 
@@ -935,7 +1001,7 @@ class Sandbox:
             self._kill()
             raise RuntimeError(f"fuzz sandbox did not start: {line!r}")
 
-    def _readline(self, timeout: float) -> Optional[bytes]:
+    def _readline(self, timeout: float) -> bytes | None:
         assert self.proc is not None and self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         if not ready:
@@ -948,7 +1014,7 @@ class Sandbox:
             self.proc.wait()
             self.proc = None
 
-    def run(self, kind: str, path: os.PathLike, limits: Optional[Dict[str, Any]] = None) -> Outcome:
+    def run(self, kind: str, path: os.PathLike, limits: dict[str, Any] | None = None) -> Outcome:
         if self.proc is None or self.proc.poll() is not None:
             if self.proc is not None:
                 self.restarts += 1
@@ -988,7 +1054,7 @@ class Sandbox:
             self.proc = None
 
 
-def _answer(request: Dict[str, Any]) -> Dict[str, Any]:
+def _answer(request: dict[str, Any]) -> dict[str, Any]:
     import fusiondoctor
     from fusiondoctor.config import Settings
     from fusiondoctor.limits import Limits
@@ -1011,7 +1077,9 @@ def _answer(request: Dict[str, Any]) -> Dict[str, Any]:
             try:
                 figure = plots.figure_bytes(plots.learning_curves(subject.history, report.findings, subject.name))
             except (OSError, ValueError) as exc:  # the CLI turns these into a one-line error
-                raise fusiondoctor.InputError("plot", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                raise fusiondoctor.InputError(
+                    "plot", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                ) from None
     except (fusiondoctor.InputError, fusiondoctor.ConfigError) as exc:
         message = str(exc)
         if "\n" in message or "\r" in message:
@@ -1046,6 +1114,7 @@ def serve() -> None:
     import resource
 
     import h5py  # noqa: F401 - warm the imports so the memory cap applies to the work alone
+
     import fusiondoctor
     from fusiondoctor import registry
     from fusiondoctor.render import json_report, text  # noqa: F401

@@ -29,7 +29,7 @@ import contextlib
 import gc
 import inspect
 import os
-from typing import Callable, Dict, List, Optional, Set
+from collections.abc import Callable
 
 import pytest
 
@@ -43,17 +43,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 pytestmark = pytest.mark.slow
 
 #: Architectures whose layer names are identical, so no table of names can tell them apart.
-SAME_LAYERS = {"EfficientNetB1": {"EfficientNetB1", "EfficientNetB2"}, "EfficientNetB2": {"EfficientNetB1", "EfficientNetB2"}}
+SAME_LAYERS = {
+    "EfficientNetB1": {"EfficientNetB1", "EfficientNetB2"},
+    "EfficientNetB2": {"EfficientNetB1", "EfficientNetB2"},
+}
 #: Smallest input each architecture accepts, where the default 64x64 is too small.
 MIN_SIZE = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 75}
 DEFAULT_SIZE = 64
 CLASSES = 10
 
 
-def architectures(applications) -> Dict[str, Callable]:
+def architectures(applications) -> dict[str, Callable]:
     """Every model builder in ``applications``: the functions in its submodules, as
     ``backbones.generate_table`` enumerates them, and those exported at the top level."""
-    found: Dict[str, Callable] = {}
+    found: dict[str, Callable] = {}
     for module_name in sorted(dir(applications)):
         module = getattr(applications, module_name)
         if not inspect.ismodule(module):
@@ -127,7 +130,9 @@ def _transfer_models(keras, arch: str, flat: bool = True):
         features = base(inputs, training=False)
         models = [keras.Model(inputs, keras.layers.Dense(CLASSES, activation="softmax", name="head")(features))]
         if flat:
-            models.append(keras.Model(base.input, keras.layers.Dense(CLASSES, activation="softmax", name="head")(base.output)))
+            models.append(
+                keras.Model(base.input, keras.layers.Dense(CLASSES, activation="softmax", name="head")(base.output))
+            )
     for model in models:
         _compile(keras, model)
     return models
@@ -138,11 +143,11 @@ def _free(keras) -> None:
     gc.collect()
 
 
-def _accepted(arch: str) -> Set[str]:
+def _accepted(arch: str) -> set[str]:
     return SAME_LAYERS.get(arch, {arch})
 
 
-def _problems(label: str, subject, arch: str, nested: Optional[bool] = None) -> List[str]:
+def _problems(label: str, subject, arch: str, nested: bool | None = None) -> list[str]:
     """What is wrong with fusiondoctor's view of one healthy model, as readable lines."""
     try:
         spec = fusiondoctor.load_model_spec(subject)
@@ -172,7 +177,9 @@ def test_healthy_transfer_model(arch):
     import keras
 
     nested, flat = _transfer_models(keras, arch)
-    problems = _problems(f"{arch} nested", nested, arch, nested=True) + _problems(f"{arch} flat", flat, arch, nested=False)
+    problems = _problems(f"{arch} nested", nested, arch, nested=True) + _problems(
+        f"{arch} flat", flat, arch, nested=False
+    )
     del nested, flat
     _free(keras)
     assert not problems, "\n".join(problems)

@@ -78,7 +78,9 @@ def test_history_rules_run_on_the_callbacks_own_log_buffer(keras3, data, tmp_pat
 def test_pretrained_backbone_batchnorm_drift_is_seen(keras3):
     keras3.utils.set_random_seed(0)
     layers = keras3.layers
-    base = keras3.applications.MobileNet(weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.25, pooling="avg")
+    base = keras3.applications.MobileNet(
+        weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.25, pooling="avg"
+    )
     rng = np.random.default_rng(1)
     x = rng.normal(loc=2.0, scale=3.0, size=(96, 32, 32, 3)).astype("float32")
     y = (rng.random(96) < 0.5).astype("float32")

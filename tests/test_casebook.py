@@ -66,7 +66,9 @@ def test_keras3_files(case: Case, variant: str, fresh, tmp_path):
         path = tmp_path / f"{case.name}-{variant}.{suffix}"
         model.save(str(path))
         reports[suffix] = diagnose(path)
-        assert_expected(reports[suffix], expected.codes, expected.not_inspected, f"{case.name}/{variant} Keras 3 .{suffix}")
+        assert_expected(
+            reports[suffix], expected.codes, expected.not_inspected, f"{case.name}/{variant} Keras 3 .{suffix}"
+        )
     assert signature(reports["keras"]) == signature(reports["h5"]), "the .keras and .h5 files of one model disagree"
 
 
@@ -76,7 +78,9 @@ def test_live_model(case: Case, variant: str, fresh, tmp_path):
     expected = case.expectations[variant]
     model = case.builder(variant)(fresh)
     live = diagnose(model)
-    assert_expected(live, expected.codes, expected.not_inspected, f"{case.name}/{variant} live ({fresh.backend.backend()})")
+    assert_expected(
+        live, expected.codes, expected.not_inspected, f"{case.name}/{variant} live ({fresh.backend.backend()})"
+    )
     path = tmp_path / f"{case.name}-{variant}.keras"
     model.save(str(path))
     assert signature(live) == signature(diagnose(path)), "the live model and its .keras file disagree"

@@ -42,7 +42,9 @@ def test_json_report_is_versioned_and_parses(broken):
     assert result.code == 1 and data["version"] == 1
     finding, = data["findings"]
     assert finding["code"] == "FD101" and finding["location"]["layer"] == "output_layer"
-    assert finding["fix"]["patch"] == [{"target": "layer", "name": "output_layer", "key": "activation", "value": "sigmoid"}]
+    assert finding["fix"]["patch"] == [
+        {"target": "layer", "name": "output_layer", "key": "activation", "value": "sigmoid"}
+    ]
     assert data["summary"]["error"] == 1
 
 

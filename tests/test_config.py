@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from fusiondoctor import registry
 from fusiondoctor.config import Settings, load_settings, settings_from_table
 from fusiondoctor.errors import ConfigError
-from fusiondoctor import registry
 from fusiondoctor.types import Severity
 
 

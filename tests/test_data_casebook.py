@@ -32,7 +32,6 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -64,9 +63,9 @@ class Seen:
 
 @dataclass(frozen=True)
 class Expected:
-    codes: List[str]
-    findings: List[Tuple[str, str, str]]
-    contains: List[Tuple[str, str]]
+    codes: list[str]
+    findings: list[tuple[str, str, str]]
+    contains: list[tuple[str, str]]
 
 
 def expected(case: Case, variant: str) -> Expected:
@@ -76,25 +75,33 @@ def expected(case: Case, variant: str) -> Expected:
 
     with open(case.folder / "case.toml", "rb") as handle:
         table = tomllib.load(handle)[variant]
-    codes = table.get("expect_jax", table.get("expect", [])) if keras.backend.backend() == "jax" else table.get("expect", [])
+    codes = (
+        table.get("expect_jax", table.get("expect", []))
+        if keras.backend.backend() == "jax"
+        else table.get("expect", [])
+    )
     return Expected(sorted(set(codes)), [tuple(f) for f in table.get("findings", [])],
                     [tuple(c) for c in table.get("contains", [])])
 
 
-def seen_in_report(report: fusiondoctor.Report) -> List[Seen]:
+def seen_in_report(report: fusiondoctor.Report) -> list[Seen]:
     crashed = [(e.code, e.exc_type, e.message) for e in report.errors]
     assert not crashed, f"rules crashed: {crashed}"
-    return [Seen(f.code, f.severity.label, f.location.layer or f.location.output or "", f.message) for f in report.findings]
+    return [
+        Seen(f.code, f.severity.label, f.location.layer or f.location.output or "", f.message) for f in report.findings
+    ]
 
 
-def seen_in_json(document: dict) -> List[Seen]:
+def seen_in_json(document: dict) -> list[Seen]:
     crashed = [(e.get("code"), e.get("exc_type"), e.get("message")) for e in document.get("errors", [])]
     assert not crashed, f"rules crashed: {crashed}"
-    return [Seen(f["code"], f["severity"], f["location"].get("layer") or f["location"].get("output") or "", f["message"])
-            for f in document["findings"]]
+    return [
+        Seen(f["code"], f["severity"], f["location"].get("layer") or f["location"].get("output") or "", f["message"])
+        for f in document["findings"]
+    ]
 
 
-def assert_expected(seen: List[Seen], want: Expected, what: str) -> None:
+def assert_expected(seen: list[Seen], want: Expected, what: str) -> None:
     details = "\n".join(f"  {s.code} {s.severity} at {s.where!r}: {s.message}" for s in seen)
     found = sorted({s.code for s in seen})
     assert found == want.codes, f"{what}: found {found}, expected {want.codes}\n{details}"
@@ -103,10 +110,12 @@ def assert_expected(seen: List[Seen], want: Expected, what: str) -> None:
         wanted = sorted(f for f in want.findings if f[0] == code)
         assert actual == wanted, f"{what}: {code} findings {actual}, expected {wanted}\n{details}"
     for code, text in want.contains:
-        assert any(s.code == code and text in s.message for s in seen), f"{what}: no {code} finding says {text!r}\n{details}"
+        assert any(s.code == code and text in s.message for s in seen), (
+            f"{what}: no {code} finding says {text!r}\n{details}"
+        )
 
 
-def npz_arrays(model, x, y) -> Dict[str, np.ndarray]:
+def npz_arrays(model, x, y) -> dict[str, np.ndarray]:
     """The .npz layout the command line reads: one array per input, named after the input layer,
     plus ``y`` (one output) or ``y_<output>`` (several)."""
     names = [t.name for t in model.inputs]
@@ -222,7 +231,9 @@ def test_every_data_rule_has_a_case_folder():
         for variant in VARIANTS:
             assert (case.folder / f"{variant}.py").is_file(), f"{case.name} has no {variant}.py"
             assert variant in case.expectations, f"{case.name}/case.toml has no [{variant}] table"
-            assert callable(getattr(case.module(variant), "make", None)), f"{case.name}/{variant}.py defines no make(keras)"
+            assert callable(getattr(case.module(variant), "make", None)), (
+                f"{case.name}/{variant}.py defines no make(keras)"
+            )
         assert code in case.expectations["bad"].codes, f"{case.name}: the bad case does not expect {code}"
         assert code not in case.expectations["good"].codes, f"{case.name}: the good case expects {code}"
     stories = [c for c in DATA_CASES if c.story]

@@ -69,16 +69,27 @@ def _write_garbage(path, data: bytes):
     return path
 
 
-@pytest.mark.parametrize("name, make, reason", [
-    ("missing.h5", None, "no such file"),
-    ("model.h5", lambda p: _write_garbage(p, b"this is just text\n" * 10), "not a readable HDF5 file"),
-    ("corrupt.h5", lambda p: _write_garbage(p, b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 4), "not a readable HDF5 file"),
-    ("empty.json", lambda p: _write_garbage(p, b""), "empty file"),
-    ("list.json", lambda p: _write_garbage(p, b"[1, 2, 3]"), "not a Keras model"),
-    ("notmodel.json", lambda p: _write_garbage(p, b'{"hello": "world"}'), "not a Keras model config"),
-    ("broken.json", lambda p: _write_garbage(p, b'{"class_name": "Functional", "config": {'), "not valid JSON"),
-    ("subclassed.json", lambda p: _write_garbage(p, b'{"class_name": "MyModel", "config": {"units": 3}}'), "subclassed"),
-])
+@pytest.mark.parametrize(
+    "name, make, reason",
+    [
+        ("missing.h5", None, "no such file"),
+        ("model.h5", lambda p: _write_garbage(p, b"this is just text\n" * 10), "not a readable HDF5 file"),
+        (
+            "corrupt.h5",
+            lambda p: _write_garbage(p, b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 4),
+            "not a readable HDF5 file",
+        ),
+        ("empty.json", lambda p: _write_garbage(p, b""), "empty file"),
+        ("list.json", lambda p: _write_garbage(p, b"[1, 2, 3]"), "not a Keras model"),
+        ("notmodel.json", lambda p: _write_garbage(p, b'{"hello": "world"}'), "not a Keras model config"),
+        ("broken.json", lambda p: _write_garbage(p, b'{"class_name": "Functional", "config": {'), "not valid JSON"),
+        (
+            "subclassed.json",
+            lambda p: _write_garbage(p, b'{"class_name": "MyModel", "config": {"units": 3}}'),
+            "subclassed",
+        ),
+    ],
+)
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, name, make, reason):
     path = tmp_path / name
     if make:
@@ -126,13 +137,24 @@ def test_graph_with_a_cycle_is_refused(tmp_path):
     def node(name):
         return [[[name, 0, 0, {}]]]
 
-    config = {"class_name": "Functional", "config": {
-        "name": "loop", "layers": [
-            {"class_name": "InputLayer", "name": "in", "config": {"batch_input_shape": [None, 3], "name": "in"}, "inbound_nodes": []},
-            {"class_name": "Dense", "name": "a", "config": {"name": "a", "units": 3}, "inbound_nodes": node("b")},
-            {"class_name": "Dense", "name": "b", "config": {"name": "b", "units": 3}, "inbound_nodes": node("a")},
-        ],
-        "input_layers": [["in", 0, 0]], "output_layers": [["b", 0, 0]]}}
+    config = {
+        "class_name": "Functional",
+        "config": {
+            "name": "loop",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "name": "in",
+                    "config": {"batch_input_shape": [None, 3], "name": "in"},
+                    "inbound_nodes": [],
+                },
+                {"class_name": "Dense", "name": "a", "config": {"name": "a", "units": 3}, "inbound_nodes": node("b")},
+                {"class_name": "Dense", "name": "b", "config": {"name": "b", "units": 3}, "inbound_nodes": node("a")},
+            ],
+            "input_layers": [["in", 0, 0]],
+            "output_layers": [["b", 0, 0]],
+        },
+    }
     path = tmp_path / "cycle.json"
     path.write_text(json.dumps(config))
     result = run_cli("check", path)

@@ -54,12 +54,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import tracemalloc
 import uuid
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
@@ -101,7 +101,7 @@ def fuzz(examples: int, shrink: bool = True):
 
 
 @pytest.fixture(scope="session")
-def seeds(tmp_path_factory, request, keras3) -> Dict[str, Path]:
+def seeds(tmp_path_factory, request, keras3) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("fuzz-seeds")
     out = fc.build_model_seeds(keras3, folder, "k3", ("keras", "h5", "json"))
     try:
@@ -125,7 +125,7 @@ class _Docs(dict):
 
 
 @pytest.fixture(scope="session")
-def seed_docs(seeds) -> Dict[str, Any]:
+def seed_docs(seeds) -> dict[str, Any]:
     """Config documents per seed model (``k3-tiny``...), compile settings included."""
     import h5py
 
@@ -143,7 +143,7 @@ def seed_docs(seeds) -> Dict[str, Any]:
     return docs
 
 
-def _seed(seeds: Dict[str, Path], name: str) -> Path:
+def _seed(seeds: dict[str, Path], name: str) -> Path:
     if name not in seeds:
         pytest.skip(f"seed {name} needs tf_keras / tensorboard")
     return seeds[name]
@@ -166,7 +166,7 @@ def scratch(tmp_path_factory) -> Path:
 # ================================================================================================
 
 
-def _snapshot(folder: Path) -> Dict[str, tuple]:
+def _snapshot(folder: Path) -> dict[str, tuple]:
     """Every file under ``folder``: (sha256, size, mtime_ns)."""
     state = {}
     for path in sorted(folder.rglob("*")):
@@ -183,8 +183,8 @@ def _triage(kind: str, folder: Path, outcome: fc.Outcome) -> None:
                                                      "data": outcome.data}, indent=2, default=str))
 
 
-def exercise(sandbox: fc.Sandbox, kind: str, target: Path, limits: Optional[Dict[str, Any]] = None,
-             folder: Optional[Path] = None) -> fc.Outcome:
+def exercise(sandbox: fc.Sandbox, kind: str, target: Path, limits: dict[str, Any] | None = None,
+             folder: Path | None = None) -> fc.Outcome:
     """Run ``check`` on ``target`` (a file or folder inside its own example ``folder``, by default
     its parent) in the sandbox; fail on anything but a report or a one-line input error, and on
     any write to the example folder or the sandbox's working directory."""
@@ -216,7 +216,7 @@ def example_dir(scratch: Path) -> Path:
     return Path(tempfile.mkdtemp(dir=scratch))
 
 
-def cli(*args: Any, cwd: Optional[Path] = None, timeout: float = 120) -> Run:
+def cli(*args: Any, cwd: Path | None = None, timeout: float = 120) -> Run:
     """The CLI as a real process, with a memory cap and a time limit (a hang fails, not stalls)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(fc.REPO_ROOT), MPLBACKEND="Agg")
 
@@ -415,7 +415,9 @@ def test_cli_on_mutated_inputs(seeds, seed_docs, scratch, data):
     fmt_flag = data.draw(st.sampled_from([[], ["--format", "json"], ["--format", "text"]]), label="format")
     if kind == "config":
         fmt = data.draw(FORMATS)
-        path = fc.pack(data.draw(fc.mutated_doc(fc.Seed(seed_docs["k3-tiny"], "k3-tiny"))), fmt, folder / f"model.{fmt}")
+        path = fc.pack(
+            data.draw(fc.mutated_doc(fc.Seed(seed_docs["k3-tiny"], "k3-tiny"))), fmt, folder / f"model.{fmt}"
+        )
         args = ["check", path]
     elif kind == "bytes":
         name = data.draw(st.sampled_from(["k3-tiny.keras", "k3-tiny.h5"]))
@@ -479,7 +481,7 @@ def test_zip_bomb_over_the_default_limit_via_cli(tmp_path):
     assert result.code == 2 and len(result.stderr_lines) == 1 and "--max-file-mb" in result.stderr, result.stderr
 
 
-def _listing(*folders: Path) -> Dict[str, List[str]]:
+def _listing(*folders: Path) -> dict[str, list[str]]:
     return {str(f): sorted(str(p.relative_to(f)) for p in f.rglob("*")) for f in folders}
 
 
@@ -635,7 +637,7 @@ def _lambda_model(keras, marker: Path):
     return model
 
 
-def _lambda_files(keras3, request, folder: Path, marker: Path) -> List[Path]:
+def _lambda_files(keras3, request, folder: Path, marker: Path) -> list[Path]:
     files = []
     model = _lambda_model(keras3, marker)  # building the model runs the lambda once: that writes the marker
     for name in ("k3-lambda.keras", "k3-lambda.h5"):
@@ -688,20 +690,60 @@ def test_planted_lambda_is_never_executed(keras3, request, tmp_path):
 def test_hand_written_payloads_are_never_imported_or_run(tmp_path):
     marker = tmp_path / "MARKER2"
     code = f"__import__('pathlib').Path({str(marker)!r}).write_text('pwned')"
-    config = {"class_name": "Functional", "config": {"name": "evil", "layers": [
-        {"class_name": "InputLayer", "name": "in", "config": {"name": "in", "batch_input_shape": [None, 4]},
-         "inbound_nodes": []},
-        {"class_name": "Lambda", "name": "src", "config": {"name": "src", "function": [f"lambda x: ({code}, x)[1]", None, None],
-                                                          "function_type": "lambda", "module": "builtins"},
-         "inbound_nodes": [[["in", 0, 0, {}]]]},
-        {"class_name": "system", "module": "os", "registered_name": "os>system", "name": "sys",
-         "config": {"name": "sys", "command": f"touch {marker}"}, "inbound_nodes": [[["src", 0, 0, {}]]]},
-        {"class_name": "Dense", "name": "out", "config": {"name": "out", "units": 1, "activation": {
-            "module": "builtins", "class_name": "function", "config": "exec", "registered_name": "exec"}},
-         "inbound_nodes": [[["sys", 0, 0, {}]]]}],
-        "input_layers": [["in", 0, 0]], "output_layers": [["out", 0, 0]]},
-        "training_config": {"loss": {"module": "builtins", "class_name": "function", "config": "eval"},
-                            "optimizer_config": {"class_name": "Adam", "config": {"learning_rate": code}}}}
+    config = {
+        "class_name": "Functional",
+        "config": {
+            "name": "evil",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "name": "in",
+                    "config": {"name": "in", "batch_input_shape": [None, 4]},
+                    "inbound_nodes": [],
+                },
+                {
+                    "class_name": "Lambda",
+                    "name": "src",
+                    "config": {
+                        "name": "src",
+                        "function": [f"lambda x: ({code}, x)[1]", None, None],
+                        "function_type": "lambda",
+                        "module": "builtins",
+                    },
+                    "inbound_nodes": [[["in", 0, 0, {}]]],
+                },
+                {
+                    "class_name": "system",
+                    "module": "os",
+                    "registered_name": "os>system",
+                    "name": "sys",
+                    "config": {"name": "sys", "command": f"touch {marker}"},
+                    "inbound_nodes": [[["src", 0, 0, {}]]],
+                },
+                {
+                    "class_name": "Dense",
+                    "name": "out",
+                    "config": {
+                        "name": "out",
+                        "units": 1,
+                        "activation": {
+                            "module": "builtins",
+                            "class_name": "function",
+                            "config": "exec",
+                            "registered_name": "exec",
+                        },
+                    },
+                    "inbound_nodes": [[["sys", 0, 0, {}]]],
+                },
+            ],
+            "input_layers": [["in", 0, 0]],
+            "output_layers": [["out", 0, 0]],
+        },
+        "training_config": {
+            "loss": {"module": "builtins", "class_name": "function", "config": "eval"},
+            "optimizer_config": {"class_name": "Adam", "config": {"learning_rate": code}},
+        },
+    }
     for fmt in ("json", "keras", "h5"):
         path = fc.pack(config, fmt, tmp_path / f"evil.{fmt}")
         report = fusiondoctor.check(path)
@@ -768,7 +810,7 @@ def test_every_cli_command_leaves_inputs_untouched(seeds, tmp_path, variant):
         assert os.listdir(cwd) == [], f"{command} wrote {os.listdir(cwd)}"
     assert set(os.listdir(out)) <= {"curves.png", "curves_model.png", "report.json", "all.txt", "csv.svg"}
     if variant == "valid":
-        assert set(os.listdir(out)) == {"curves.png", "report.json", "all.txt", "csv.svg"}
+        assert set(os.listdir(out)) == {"curves.png", "curves_model.png", "report.json", "all.txt", "csv.svg"}
 
 
 # ================================================================================================
@@ -935,7 +977,10 @@ def test_regression_h5_string_attribute_with_an_unknown_charset(seeds, tmp_path)
 def test_regression_learning_rate_too_big_for_a_float(tmp_path):
     """compile.parse_optimizer: float(10**400) raises OverflowError, which normalize does not catch."""
     config = json.loads(fc.encode_json(fc.nested_chain(1)))
-    config["compile_config"] = {"loss": "mse", "optimizer": {"class_name": "Adam", "config": {"learning_rate": 10**400}}}
+    config["compile_config"] = {
+        "loss": "mse",
+        "optimizer": {"class_name": "Adam", "config": {"learning_rate": 10**400}},
+    }
     path = tmp_path / "lr.json"
     path.write_bytes(fc.encode_json(config))
     report = fusiondoctor.check(path)

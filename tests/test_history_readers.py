@@ -188,7 +188,8 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 folder, train, val = sys.argv[1], [float(v) for v in sys.argv[2].split(",")], [float(v) for v in sys.argv[3].split(",")]
 scalars = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
 def tensor(tag, value):
-    proto = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[value], tensor_shape=tensor_shape_pb2.TensorShapeProto())
+    proto = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, float_val=[value],
+                                   tensor_shape=tensor_shape_pb2.TensorShapeProto())
     return summary_pb2.Summary.Value(tag=tag, tensor=proto, metadata=scalars)
 writer = EventFileWriter(folder + "/train")
 for step, value in enumerate(train):
@@ -346,7 +347,9 @@ def test_cli_bad_history_exits_2_with_one_stderr_line(kind, tmp_path):
 
 
 def test_cli_reads_a_good_history(tmp_path):
-    path = write(tmp_path / "history.json", json.dumps({"loss": [0.9, 0.9, 0.9, 0.9, 0.9], "val_loss": [1, 1, 1, 1, 1]}))
+    path = write(
+        tmp_path / "history.json", json.dumps({"loss": [0.9, 0.9, 0.9, 0.9, 0.9], "val_loss": [1, 1, 1, 1, 1]})
+    )
     run = run_cli("check", "--history", str(path), "--format", "json", cwd=tmp_path)
     assert run.code == 1, run.stderr
     assert "FD307" in run.stdout

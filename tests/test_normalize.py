@@ -15,7 +15,11 @@ def _siamese(keras):
     a = keras.Input((6,), name="a")
     b = keras.Input((6,), name="b")
     enc_in = keras.Input((6,))
-    enc = keras.Model(enc_in, layers.BatchNormalization(name="enc_bn")(layers.Dense(5, activation="relu", name="enc_dense")(enc_in)), name="enc")
+    enc = keras.Model(
+        enc_in,
+        layers.BatchNormalization(name="enc_bn")(layers.Dense(5, activation="relu", name="enc_dense")(enc_in)),
+        name="enc",
+    )
     proj = keras.Sequential([keras.Input((5,)), layers.Dense(3)], name="proj")
     ea, eb = enc(a), enc(b, training=False)
     merged = layers.Add(name="add")([ea, eb])
@@ -104,7 +108,9 @@ def test_sequential_holding_a_nested_model(keras3, tmp_path):
     layers = keras3.layers
     base = keras3.applications.MobileNetV2(weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35)
     base.trainable = False
-    model = keras3.Sequential([keras3.Input((32, 32, 3)), base, layers.GlobalAveragePooling2D(), layers.Dense(1, activation="softmax")])
+    model = keras3.Sequential(
+        [keras3.Input((32, 32, 3)), base, layers.GlobalAveragePooling2D(), layers.Dense(1, activation="softmax")]
+    )
     model.compile(loss="binary_crossentropy")
     model.save(tmp_path / "seq.keras")
     spec = fusiondoctor.load_model_spec(tmp_path / "seq.keras")
@@ -151,14 +157,18 @@ def test_shape_inference_matches_keras(dialect, keras3, tf_keras):
         from fusiondoctor.model.files import RawModel
         from fusiondoctor.model.normalize import normalize
 
-        raw = RawModel({"class_name": "Functional", "config": model.get_config()}, None, "2.21.0", None, "<tf_keras>", "live")
+        raw = RawModel(
+            {"class_name": "Functional", "config": model.get_config()}, None, "2.21.0", None, "<tf_keras>", "live"
+        )
         spec = normalize(raw)
     checked = 0
     for layer in model.layers:
         node = spec.nodes.get(layer.name)
         if node is None or layer.__class__.__name__ == "InputLayer":
             continue
-        inferred = shapes.infer(node.layer.class_name, node.layer.config, [spec.nodes[k].output_shape for k in node.inputs])
+        inferred = shapes.infer(
+            node.layer.class_name, node.layer.config, [spec.nodes[k].output_shape for k in node.inputs]
+        )
         assert inferred == tuple(layer.output.shape), (layer.name, inferred, layer.output.shape)
         checked += 1
     assert checked >= 18

@@ -365,7 +365,7 @@ def _keras2_fusion(tf_keras):
 def test_keras2_h5_that_keras3_rejects_loads_through_the_sanitizer(fresh, fresh2, tmp_path):
     path = tmp_path / "keras2-fusion.h5"
     _keras2_fusion(fresh2).save(str(path))
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - Keras raises different types across versions
         fresh.models.load_model(str(path), compile=False)
     before = sha256(path)
     model = load_for_probing(path)
@@ -418,15 +418,18 @@ def test_correctness_on_hand_made_arrays():
     np.testing.assert_array_equal(correctness(np.array([[0.9], [0.2], [0.6], [0.4]]), np.array([1, 0, 0, 1]), binary),
                                   [1, 1, 0, 0])
     logits = Task("binary", 2, True)
-    np.testing.assert_array_equal(correctness(np.array([[2.0], [-1.0], [0.3]]), np.array([[1.0], [1.0], [0.0]]), logits),
-                                  [1, 0, 0])
+    np.testing.assert_array_equal(
+        correctness(np.array([[2.0], [-1.0], [0.3]]), np.array([[1.0], [1.0], [0.0]]), logits), [1, 0, 0]
+    )
     multiclass = Task("multiclass", 3, False)
     probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.3, 0.4, 0.3]])
     np.testing.assert_array_equal(correctness(probs, np.array([0, 2, 0]), multiclass), [1, 1, 0])
     np.testing.assert_array_equal(correctness(probs, np.eye(3)[[0, 2, 0]], multiclass), [1, 1, 0])
     multilabel = Task("multilabel", 3, False)
-    np.testing.assert_allclose(correctness(np.array([[0.9, 0.1, 0.8], [0.2, 0.7, 0.4]]), np.array([[1, 0, 0], [0, 1, 0]]),
-                                           multilabel), [2 / 3, 1.0])
+    np.testing.assert_allclose(
+        correctness(np.array([[0.9, 0.1, 0.8], [0.2, 0.7, 0.4]]), np.array([[1, 0, 0], [0, 1, 0]]), multilabel),
+        [2 / 3, 1.0],
+    )
     regression = Task("regression", 1, True)
     np.testing.assert_allclose(correctness(np.array([[1.0], [3.0]]), np.array([2.0, 3.0]), regression), [-1.0, 0.0])
 

@@ -115,7 +115,9 @@ def test_xdist_aggregates_one_report(pytester, models):
     _suite(pytester, models, "\n".join(
         f"def test_{i}(doctor):\n    doctor.check({'BROKEN' if i % 2 else 'HEALTHY'})\n" for i in range(6)))
     report_path = pytester.path / "session.json"
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--fusiondoctor-report", str(report_path))
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--fusiondoctor-report", str(report_path)
+    )
     result.assert_outcomes(passed=6)
     assert result.stdout.str().count("fusiondoctor ===") <= 1 or result.stdout.str().count("= fusiondoctor =") == 1
     result.stdout.fnmatch_lines(["6 checks in 6 tests; 3 with findings", "  FD101: 3"])

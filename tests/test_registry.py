@@ -74,7 +74,9 @@ def test_selection_by_prefix_code_name_and_ignore():
     assert codes(registry.select(["softmax-single-unit"])) == ["FD101"]
     assert "FD101" not in codes(registry.select(ignore=["FD101"]))
     assert codes(registry.select(["FD101"], extend_select=["FD203"])) == ["FD101", "FD203"]
-    assert codes(registry.select(["FD1"], ignore=["FD10"])) == [c for c in all_codes if c.startswith("FD1") and not c.startswith("FD10")]
+    assert codes(registry.select(["FD1"], ignore=["FD10"])) == [
+        c for c in all_codes if c.startswith("FD1") and not c.startswith("FD10")
+    ]
 
 
 def test_unknown_selector_is_a_config_error():

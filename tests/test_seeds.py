@@ -19,9 +19,9 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
 
 import pytest
 
@@ -43,7 +43,7 @@ SEED002 = "seed-002-movie-genres-multilabel"
 SEED003 = "seed-003-speech-inception-lstm"
 SEED004 = "seed-004-gif-c3d"
 
-SEEDS: List[Case] = [c for c in cases() if c.story]
+SEEDS: list[Case] = [c for c in cases() if c.story]
 #: Slowest first (InceptionV3, C3D), so that the two xdist workers finish together.
 _ORDER = {SEED003: 0, SEED004: 1, SEED000: 2, SEED002: 3}
 PARAMS = [pytest.param(c, v, id=f"{c.name}-{v}")
@@ -64,23 +64,23 @@ class Checked:
     form: str
     report: Report
     spec: ModelSpec
-    path: Optional[Path] = None
+    path: Path | None = None
 
 
 @dataclass
 class SeedRun:
     case: Case
     variant: str
-    params: Dict[str, int] = field(default_factory=dict)  # "keras3" / "keras2" -> count_params()
-    forms: Dict[str, Checked] = field(default_factory=dict)
-    seconds: Dict[str, float] = field(default_factory=dict)
+    params: dict[str, int] = field(default_factory=dict)  # "keras3" / "keras2" -> count_params()
+    forms: dict[str, Checked] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
-    def expected(self, form: str) -> List[str]:
+    def expected(self, form: str) -> list[str]:
         expectation = self.case.expectations[self.variant]
         return expectation.codes_keras2 if form == KERAS2_FORM else expectation.codes
 
 
-def _checked(form: str, subject, path: Optional[Path] = None) -> Checked:
+def _checked(form: str, subject, path: Path | None = None) -> Checked:
     spec = fusiondoctor.load_model_spec(subject)
     return Checked(form, fusiondoctor.check(spec), spec, path)
 
@@ -129,7 +129,7 @@ def _describe(report: Report) -> str:
     return "\n".join(lines) or "    (no findings)"
 
 
-def _findings(report: Report, code: str) -> List[Finding]:
+def _findings(report: Report, code: str) -> list[Finding]:
     return [f for f in report.findings if f.code == code]
 
 
@@ -137,7 +137,7 @@ class Problems:
     """Failed checks, by name; the test asserts that there are none and prints them all."""
 
     def __init__(self) -> None:
-        self.items: List[str] = []
+        self.items: list[str] = []
 
     def check(self, ok: bool, what: str) -> bool:
         if not ok:
@@ -147,7 +147,7 @@ class Problems:
     def equal(self, got, want, what: str) -> bool:
         return self.check(got == want, f"{what}: got {got!r}, expected {want!r}")
 
-    def only(self, found: List[Finding], what: str) -> Optional[Finding]:
+    def only(self, found: list[Finding], what: str) -> Finding | None:
         """The single finding in ``found``; a problem (and None) when there are none or several."""
         if self.check(len(found) == 1, f"{what}: expected exactly one finding, got {len(found)}"):
             return found[0]
@@ -186,12 +186,12 @@ def check_parameter_counts(run: SeedRun, problems: Problems) -> None:
 # ---- the command line on the saved files ---------------------------------------------------------
 
 
-def _console_script() -> List[str]:
+def _console_script() -> list[str]:
     script = Path(sys.executable).with_name("fusiondoctor")
     return [str(script)] if script.exists() else [sys.executable, "-m", "fusiondoctor"]
 
 
-def _cli(*args, env: Optional[dict] = None) -> subprocess.CompletedProcess:
+def _cli(*args, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([*_console_script(), *map(str, args)], capture_output=True, text=True, timeout=120, env=env)
 
 
@@ -331,7 +331,9 @@ def seed003_bad(run: SeedRun, problems: Problems) -> None:
         fd104 = problems.only(_findings(report, "FD104"), f"[{form}] FD104")
         if fd104:
             problems.equal(fd104.evidence.get("backbone"), "InceptionV3", f"[{form}] FD104 backbone")
-            problems.check(fd104.location.layer in spec.layers, f"[{form}] FD104 location {fd104.location.layer!r} is no layer")
+            problems.check(
+                fd104.location.layer in spec.layers, f"[{form}] FD104 location {fd104.location.layer!r} is no layer"
+            )
             problems.equal((fd104.evidence.get("batchnorm_layers"), fd104.evidence.get("in_training_mode")), (94, 94),
                            f"[{form}] FD104 BatchNormalization layers (total, in training mode)")
         fd207 = problems.only(_findings(report, "FD207"), f"[{form}] FD207")
@@ -369,7 +371,7 @@ def seed004_bad(run: SeedRun, problems: Problems) -> None:
         problems.equal(frozen, sorted(_C3D_FROZEN), f"[{form}] frozen layers (model.layers[:14])")
 
 
-STORIES: Dict[tuple, Callable[[SeedRun, Problems], None]] = {
+STORIES: dict[tuple, Callable[[SeedRun, Problems], None]] = {
     (SEED000, "bad"): seed000_bad,
     (SEED002, "bad"): seed002_bad,
     (SEED003, "bad"): seed003_bad,

@@ -29,7 +29,7 @@ from fusiondoctor.probes.labels import class_ids, task_of
 from fusiondoctor.trials import confirm as confirm_module
 from fusiondoctor.trials import runner as runner_module
 from fusiondoctor.trials.patches import apply_patch
-from fusiondoctor.trials.runner import Run, TrialRunner, TrialSettings, Progress, settled, split, verdict
+from fusiondoctor.trials.runner import Progress, Run, TrialRunner, TrialSettings, settled, split, verdict
 from tests.helpers import sha256, tiny_fusion
 
 pytestmark = pytest.mark.live
@@ -349,7 +349,11 @@ def test_fix_command_json_report_write_and_read_only_input(keras, tmp_path):
     import json
 
     keras.utils.set_random_seed(0)
-    model_path, data_path, out_path = tmp_path / "seed000.keras", tmp_path / "data.npz", tmp_path / "out" / "fixed.keras"
+    model_path, data_path, out_path = (
+        tmp_path / "seed000.keras",
+        tmp_path / "data.npz",
+        tmp_path / "out" / "fixed.keras",
+    )
     tiny_fusion(keras).save(model_path)
     x, y = fusion_data(0)
     np.savez(data_path, image=x["image"], text=x["text"], y=y)
@@ -510,7 +514,9 @@ def test_write_onto_the_input_is_refused_up_front(keras, tmp_path, few_steps):
     assert sha256(path) == before
 
 
-@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "jax", reason="jit_compile=False is eager on JAX only")
+@pytest.mark.skipif(
+    os.environ.get("KERAS_BACKEND", "tensorflow") != "jax", reason="jit_compile=False is eager on JAX only"
+)
 def test_jax_trials_are_compiled(keras):
     """jit_compile=False is eager execution on JAX, about 30x slower."""
     from fusiondoctor.subject import live_model

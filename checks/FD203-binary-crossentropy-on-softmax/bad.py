@@ -1,4 +1,5 @@
-"""Three-way sentiment (negative/neutral/positive) from image + text: a softmax head trained with binary_crossentropy."""
+"""Three-way sentiment (negative/neutral/positive) from image + text: a softmax head trained with
+binary_crossentropy."""
 
 
 def build(keras):

@@ -39,7 +39,13 @@ CLASSES = 6
 
 def build(keras):
     layers = keras.layers
-    Input, Concatenate, Dropout, Dense, LSTM = layers.Input, layers.Concatenate, layers.Dropout, layers.Dense, layers.LSTM
+    Input, Concatenate, Dropout, Dense, LSTM = (
+        layers.Input,
+        layers.Concatenate,
+        layers.Dropout,
+        layers.Dense,
+        layers.LSTM,
+    )
 
     img_input = Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="spectrogram")
     img_conc = Concatenate()([img_input, img_input, img_input])

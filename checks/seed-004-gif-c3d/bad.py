@@ -54,6 +54,8 @@ def build(keras):
     for layer in model.layers[14:]:  # fine tune final layers
         layer.trainable = True
 
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.0001), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=0.0001), loss="binary_crossentropy", metrics=["accuracy"]
+    )
     return model
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 _ACCURACY = re.compile(r"(^|_)(acc|accuracy|binary_accuracy|categorical_accuracy|sparse_categorical_accuracy)$")
 
@@ -15,8 +15,8 @@ class Series:
     """One metric over epochs. ``epochs`` are 0-based; values may be NaN or infinite."""
 
     name: str
-    epochs: Tuple[int, ...]
-    values: Tuple[float, ...]
+    epochs: tuple[int, ...]
+    values: tuple[float, ...]
 
     @property
     def is_validation(self) -> bool:
@@ -35,7 +35,7 @@ class Series:
     def is_accuracy(self) -> bool:
         return bool(_ACCURACY.search(self.base))
 
-    def finite(self) -> List[Tuple[int, float]]:
+    def finite(self) -> list[tuple[int, float]]:
         return [(e, v) for e, v in zip(self.epochs, self.values) if math.isfinite(v)]
 
     def __len__(self) -> int:
@@ -45,37 +45,37 @@ class Series:
 @dataclass
 class HistorySpec:
     source: str
-    series: Dict[str, Series] = field(default_factory=dict)
+    series: dict[str, Series] = field(default_factory=dict)
     format: str = "dict"
 
     @property
     def n_epochs(self) -> int:
         return max((max(s.epochs) + 1 for s in self.series.values() if s.epochs), default=0)
 
-    def get(self, name: str) -> Optional[Series]:
+    def get(self, name: str) -> Series | None:
         return self.series.get(name)
 
-    def names(self) -> List[str]:
+    def names(self) -> list[str]:
         return list(self.series)
 
     def training(self) -> Iterator[Series]:
         return (s for s in self.series.values() if not s.is_validation)
 
-    def validation_of(self, series: Series) -> Optional[Series]:
+    def validation_of(self, series: Series) -> Series | None:
         return self.series.get("val_" + series.base)
 
-    def losses(self) -> List[Tuple[Series, Optional[Series]]]:
+    def losses(self) -> list[tuple[Series, Series | None]]:
         """(training loss, validation loss) pairs: the total loss and each output's loss."""
         return [(s, self.validation_of(s)) for s in self.training() if s.is_loss]
 
-    def accuracies(self) -> List[Series]:
+    def accuracies(self) -> list[Series]:
         return [s for s in self.series.values() if s.is_accuracy]
 
-    def as_dict(self) -> Dict[str, List[float]]:
+    def as_dict(self) -> dict[str, list[float]]:
         return {name: list(s.values) for name, s in self.series.items()}
 
 
-def validation_frequency(n_epochs: int, n_values: int) -> Optional[int]:
+def validation_frequency(n_epochs: int, n_values: int) -> int | None:
     """The Keras ``validation_freq`` k that gives ``n_values`` validation runs in ``n_epochs``
     epochs (runs after epochs k, 2k, ...), if one does."""
     for freq in range(1, n_epochs + 1):
@@ -84,8 +84,8 @@ def validation_frequency(n_epochs: int, n_values: int) -> Optional[int]:
     return None
 
 
-def from_columns(columns: Dict[str, Sequence[float]], source: str, fmt: str,
-                 epochs: Optional[Dict[str, Sequence[int]]] = None) -> HistorySpec:
+def from_columns(columns: dict[str, Sequence[float]], source: str, fmt: str,
+                 epochs: dict[str, Sequence[int]] | None = None) -> HistorySpec:
     """A HistorySpec from metric -> values; a series shorter than the longest is taken as a
     validation run every ``validation_freq`` epochs when such a frequency exists."""
     longest = max((len(v) for v in columns.values()), default=0)

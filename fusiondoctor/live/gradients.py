@@ -6,8 +6,6 @@ statistics or the user's optimizer; other backends (numpy, openvino) report "not
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import numpy as np
 
 
@@ -17,7 +15,7 @@ def backend() -> str:
     return keras.backend.backend()
 
 
-def loss_gradients(model, x, y) -> Optional[List[np.ndarray]]:
+def loss_gradients(model, x, y) -> list[np.ndarray] | None:
     """Gradients of the compiled loss w.r.t. ``model.trainable_variables`` on one batch, or None
     when the backend has no adapter."""
     name = backend()
@@ -30,7 +28,7 @@ def loss_gradients(model, x, y) -> Optional[List[np.ndarray]]:
     return None
 
 
-def _tensorflow(model, x, y) -> List[np.ndarray]:
+def _tensorflow(model, x, y) -> list[np.ndarray]:
     import tensorflow as tf
 
     variables = model.trainable_variables
@@ -41,7 +39,7 @@ def _tensorflow(model, x, y) -> List[np.ndarray]:
     return [np.zeros(v.shape, dtype="float32") if g is None else np.asarray(g) for g, v in zip(grads, variables)]
 
 
-def _jax(model, x, y) -> List[np.ndarray]:
+def _jax(model, x, y) -> list[np.ndarray]:
     import jax
 
     trainable = [v.value for v in model.trainable_variables]
@@ -57,7 +55,7 @@ def _jax(model, x, y) -> List[np.ndarray]:
     return [np.asarray(g) for g in grads]
 
 
-def _torch(model, x, y) -> List[np.ndarray]:
+def _torch(model, x, y) -> list[np.ndarray]:
     import keras
     import torch
 

@@ -7,10 +7,10 @@ Keras is imported inside the functions that need it.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 
-def compile_config(model: Any) -> Optional[dict]:
+def compile_config(model: Any) -> dict | None:
     """``model.get_compile_config()`` with the optimizer serialized, or None for a model that is not
     compiled or whose compile settings (custom loss objects) do not serialize."""
     import keras

@@ -10,7 +10,7 @@ weights that have not moved.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -31,12 +31,12 @@ def _numpy(value) -> np.ndarray:
     return np.array(keras.ops.convert_to_numpy(value), dtype="float64")
 
 
-def _bn_values(model, path: str) -> Tuple[np.ndarray, np.ndarray]:
+def _bn_values(model, path: str) -> tuple[np.ndarray, np.ndarray]:
     layer = layer_at(model, path)
     return _numpy(layer.moving_mean), _numpy(layer.moving_variance)
 
 
-def weight_digest(model) -> Dict[str, float]:
+def weight_digest(model) -> dict[str, float]:
     """A cheap fingerprint of each trainable top-level layer's weights."""
     return {layer.name: float(sum(float(np.sum(np.abs(_numpy(w)))) for w in layer.trainable_weights))
             for layer in model.layers if layer.trainable_weights}
@@ -48,10 +48,10 @@ class Monitor:
     def __init__(self, spec: ModelSpec):
         self.spec = spec
         self.checks = 0
-        self.bn_start: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
-        self.backbone_bn: Dict[str, str] = {}  # BN layer path -> backbone architecture
-        self.weights: Dict[str, float] = {}
-        self._relu_probe: Optional[Tuple[List[str], Any]] = None  # (layer paths, probe model), built once
+        self.bn_start: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.backbone_bn: dict[str, str] = {}  # BN layer path -> backbone architecture
+        self.weights: dict[str, float] = {}
+        self._relu_probe: tuple[list[str], Any] | None = None  # (layer paths, probe model), built once
 
     def start(self, model) -> None:
         """Snapshot what later checks compare against."""
@@ -60,7 +60,9 @@ class Monitor:
                 node = self.spec.nodes[key]
                 if node.layer.class_name == "BatchNormalization":
                     self.backbone_bn[node.layer.path] = backbone.arch
-        paths = sorted({n.layer.path for n in self.spec.nodes.values() if n.layer.class_name in vocab.BATCHNORM_CLASSES})
+        paths = sorted(
+            {n.layer.path for n in self.spec.nodes.values() if n.layer.class_name in vocab.BATCHNORM_CLASSES}
+        )
         for path in paths:
             try:
                 self.bn_start[path] = _bn_values(model, path)
@@ -68,7 +70,7 @@ class Monitor:
                 continue
         self.weights = weight_digest(model)
 
-    def read(self, model, epoch: int, probe: Optional[tuple] = None) -> MonitorReadings:
+    def read(self, model, epoch: int, probe: tuple | None = None) -> MonitorReadings:
         """The readings after ``epoch``; gradients and dead units need a ``probe`` batch ``(x, y)``."""
         self.checks += 1
         digest = weight_digest(model)
@@ -82,7 +84,7 @@ class Monitor:
             readings["dead_relu"] = self._dead_relu(model, x)
         return MonitorReadings(epoch, self.checks, backbone_bn=dict(self.backbone_bn), **readings)
 
-    def _batchnorm_drift(self, model) -> Dict[str, float]:
+    def _batchnorm_drift(self, model) -> dict[str, float]:
         drift = {}
         for path, (mean0, var0) in self.bn_start.items():
             mean, _ = _bn_values(model, path)
@@ -104,7 +106,7 @@ class Monitor:
             branch[merge] = rms
         return {"gradients_available": True, "global_grad_norm": total, "branch_grads": branch}
 
-    def _dead_relu(self, model, x) -> Dict[str, float]:
+    def _dead_relu(self, model, x) -> dict[str, float]:
         import keras
 
         if self._relu_probe is None:
@@ -122,7 +124,7 @@ class Monitor:
         return dead
 
 
-def _branch_variables(spec: ModelSpec, model) -> Dict[str, Dict[str, List[int]]]:
+def _branch_variables(spec: ModelSpec, model) -> dict[str, dict[str, list[int]]]:
     """Per top-level fusion merge: operand producer -> indices (in model.trainable_variables) of the
     variables that only that operand's branch uses."""
     index = {id(v): i for i, v in enumerate(model.trainable_variables)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +20,7 @@ def _fresh_copy(model: Any):
     return clone
 
 
-def overfit_one_batch(model: Any, data: Any, steps: int, batch_size: int) -> Dict[str, float]:
+def overfit_one_batch(model: Any, data: Any, steps: int, batch_size: int) -> dict[str, float]:
     x, y = data
     x, y = first_samples(x, batch_size), first_samples(y, batch_size)
     clone = _fresh_copy(model)

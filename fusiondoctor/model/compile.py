@@ -5,7 +5,8 @@ the optimizer with its learning rate."""
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 from . import vocab
 from .spec import CompileSpec, LossSpec, MetricSpec, ModelSpec, OptimizerSpec, OutputSpec
@@ -17,7 +18,9 @@ DEFAULT_LEARNING_RATES = {
 }
 
 
-def parse_compile(spec: ModelSpec, output_keys: Sequence[str], raw: Optional[Dict[str, Any]]) -> Tuple[tuple, Optional[CompileSpec]]:
+def parse_compile(
+    spec: ModelSpec, output_keys: Sequence[str], raw: dict[str, Any] | None
+) -> tuple[tuple, CompileSpec | None]:
     names = [spec.nodes[k].layer.name for k in output_keys]
     outputs = [OutputSpec(name, key) for name, key in zip(names, output_keys)]
     if not raw:
@@ -40,7 +43,7 @@ def _is_single_metric_list(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and not any(isinstance(v, (list, tuple)) for v in value)
 
 
-def _per_output(value: Any, names: List[str], is_single) -> List[Any]:
+def _per_output(value: Any, names: list[str], is_single) -> list[Any]:
     """Spread a loss/metrics setting (one for all, a list by position, a dict by name) over outputs."""
     if value is None:
         return [None] * len(names)
@@ -75,7 +78,7 @@ def parse_loss(value: Any) -> LossSpec:
     return LossSpec(type(value).__name__, None, False, None)
 
 
-def _parse_metrics(value: Any) -> List[MetricSpec]:
+def _parse_metrics(value: Any) -> list[MetricSpec]:
     if value is None:
         return []
     items = value if isinstance(value, (list, tuple)) else [value]
@@ -90,7 +93,7 @@ def _parse_metrics(value: Any) -> List[MetricSpec]:
     return out
 
 
-def _metric_from_dict(item: Dict[str, Any]) -> MetricSpec:
+def _metric_from_dict(item: dict[str, Any]) -> MetricSpec:
     class_name = str(item.get("class_name", ""))
     config = item.get("config")
     if class_name == "function" and isinstance(config, str):
@@ -99,12 +102,16 @@ def _metric_from_dict(item: Dict[str, Any]) -> MetricSpec:
         name = str(config.get("name") or vocab.metric_name(class_name))
         if class_name == "MeanMetricWrapper" and isinstance(config.get("fn"), str):
             return MetricSpec(name, vocab.metric_name(config["fn"]))
-        resolved = None if name in vocab.ACCURACY_ALIASES and class_name == "MeanMetricWrapper" else vocab.metric_name(class_name.split(">")[-1])
+        resolved = (
+            None
+            if name in vocab.ACCURACY_ALIASES and class_name == "MeanMetricWrapper"
+            else vocab.metric_name(class_name.split(">")[-1])
+        )
         return MetricSpec(name, resolved)
     return MetricSpec(vocab.metric_name(class_name) or "metric", None)
 
 
-def is_legacy_keras(keras_version: Optional[str]) -> bool:
+def is_legacy_keras(keras_version: str | None) -> bool:
     """Keras 2.0-2.3 (standalone, or tf.keras of TF 1.x): ``'accuracy'`` resolved from the loss
     (binary_crossentropy meant binary_accuracy whatever the output width), and frozen
     BatchNormalization still normalized with batch statistics (keras-team/keras#9214)."""
@@ -133,7 +140,7 @@ def _resolve_accuracy(spec: ModelSpec, output: OutputSpec, metric: MetricSpec) -
     return MetricSpec(metric.name, "categorical_accuracy")
 
 
-def parse_optimizer(value: Any) -> Optional[OptimizerSpec]:
+def parse_optimizer(value: Any) -> OptimizerSpec | None:
     if value is None:
         return None
     if isinstance(value, str):

@@ -12,10 +12,11 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 
 from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits
+
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _ZIP_SIGNATURE = b"PK\x03\x04"
 
@@ -24,13 +25,13 @@ _ZIP_SIGNATURE = b"PK\x03\x04"
 class RawModel:
     """The dictionaries a saved model holds, before normalization."""
 
-    config: Dict[str, Any]  # {"class_name": ..., "config": {...}, ...}
-    compile: Optional[Dict[str, Any]]  # Keras 3 compile_config or Keras 2 training_config
-    keras_version: Optional[str]
-    backend: Optional[str]
+    config: dict[str, Any]  # {"class_name": ..., "config": {...}, ...}
+    compile: dict[str, Any] | None  # Keras 3 compile_config or Keras 2 training_config
+    keras_version: str | None
+    backend: str | None
     source: str
     format: str  # "keras", "h5", "json", "live"
-    weights_file: Optional[str] = None
+    weights_file: str | None = None
 
 
 def read_model_file(path: os.PathLike, limits: Limits = DEFAULT_LIMITS) -> RawModel:
@@ -74,9 +75,11 @@ def _read_keras_zip(p: Path, source: str, limits: Limits) -> RawModel:
             if info.file_size > limits.max_bytes:
                 raise InputError(source, limits.too_big("config.json", info.file_size))
             config = _parse_json(_read_member(archive, "config.json", source, limits), source, "config.json")
-            metadata: Dict[str, Any] = {}
+            metadata: dict[str, Any] = {}
             if "metadata.json" in names and archive.getinfo("metadata.json").file_size < 1 << 20:
-                metadata = _parse_json(_read_member(archive, "metadata.json", source, limits), source, "metadata.json") or {}
+                metadata = (
+                    _parse_json(_read_member(archive, "metadata.json", source, limits), source, "metadata.json") or {}
+                )
     except zipfile.BadZipFile as exc:
         raise InputError(source, f"corrupt or truncated .keras archive ({exc})") from None
     except (OSError, EOFError, zlib.error) as exc:
@@ -108,7 +111,7 @@ def _read_member(archive: zipfile.ZipFile, name: str, source: str, limits: Limit
     return data
 
 
-def _str_or_none(value: Any) -> Optional[str]:
+def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
@@ -118,7 +121,11 @@ def _read_h5(p: Path, source: str, limits: Limits) -> RawModel:
     attrs = read_root_attributes(p, source)
     model_config, training_config = attrs.get("model_config"), attrs.get("training_config")
     if not model_config:
-        what = "a weights-only HDF5 file (saved with save_weights)" if attrs.get("has_weights") else "an HDF5 file without a model"
+        what = (
+            "a weights-only HDF5 file (saved with save_weights)"
+            if attrs.get("has_weights")
+            else "an HDF5 file without a model"
+        )
         raise InputError(source, f"{what}: no model config to check; save the whole model with model.save()")
     if len(model_config) > limits.max_bytes:
         raise InputError(source, limits.too_big("the model config", len(model_config)))
@@ -141,7 +148,7 @@ def _read_json_file(p: Path, source: str, limits: Limits) -> RawModel:
     data = limits.read(p, source, "the file")
     if not data.strip():
         raise InputError(source, "empty file")
-    if not data.lstrip()[:1] in (b"{",):
+    if data.lstrip()[:1] not in (b"{",):
         raise InputError(source, "not a Keras model: expected a .keras zip, an HDF5 .h5 file or a JSON model config")
     config = _parse_json(data, source, "file")
     if not isinstance(config, dict):

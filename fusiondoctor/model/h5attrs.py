@@ -12,7 +12,6 @@ import json
 import os
 import signal
 from pathlib import Path
-from typing import Dict, Optional
 
 from ..errors import InputError
 
@@ -20,7 +19,7 @@ NAMES = ("model_config", "training_config", "keras_version", "backend")
 TIMEOUT_SECONDS = 30
 
 
-def _text(value) -> Optional[str]:
+def _text(value) -> str | None:
     if value is None:
         return None
     if isinstance(value, bytes):
@@ -28,12 +27,12 @@ def _text(value) -> Optional[str]:
     return str(value)
 
 
-def _read(path: Path) -> Dict[str, object]:
+def _read(path: Path) -> dict[str, object]:
     import h5py
 
     with h5py.File(path, "r") as handle:
         attrs = handle.attrs
-        values: Dict[str, object] = {name: _text(attrs.get(name)) for name in NAMES}
+        values: dict[str, object] = {name: _text(attrs.get(name)) for name in NAMES}
         values["has_weights"] = "model_weights" in handle or "layer_names" in attrs
     return values
 
@@ -43,7 +42,7 @@ def _describe(exc: BaseException) -> str:
     return text[:160]
 
 
-def read_root_attributes(path: Path, source: str) -> Dict[str, object]:
+def read_root_attributes(path: Path, source: str) -> dict[str, object]:
     """The model attributes of an HDF5 file; InputError for anything unreadable, crash included."""
     import h5py  # noqa: F401  (loaded before forking, so the child starts warm)
 
@@ -66,7 +65,7 @@ def read_root_attributes(path: Path, source: str) -> Dict[str, object]:
     return _collect(pid, read_end, source)
 
 
-def _collect(pid: int, read_end: int, source: str) -> Dict[str, object]:
+def _collect(pid: int, read_end: int, source: str) -> dict[str, object]:
     previous = signal.signal(signal.SIGALRM, _timeout) if hasattr(signal, "SIGALRM") else None
     if previous is not None:
         signal.alarm(TIMEOUT_SECONDS)
@@ -94,7 +93,7 @@ def _timeout(signum, frame):
     raise TimeoutError
 
 
-def _guarded(path: Path, source: str) -> Dict[str, object]:
+def _guarded(path: Path, source: str) -> dict[str, object]:
     try:
         return _read(path)
     except (OSError, ValueError, KeyError, RuntimeError, TypeError, UnicodeError) as exc:

@@ -8,18 +8,17 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import FrozenSet, List
 
 TABLE_PATH = Path(__file__).with_name("keras_ops.json")
 
 
 @functools.lru_cache(maxsize=1)
-def op_names() -> FrozenSet[str]:
+def op_names() -> frozenset[str]:
     with open(TABLE_PATH, encoding="utf-8") as handle:
         return frozenset(json.load(handle))
 
 
-def generate() -> List[str]:  # pragma: no cover - exercised by the freshness test
+def generate() -> list[str]:  # pragma: no cover - exercised by the freshness test
     import importlib
     import inspect
     import pkgutil

@@ -3,7 +3,7 @@ as saved files. Keras is imported only when a live model is given."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import InputError
 from .files import RawModel
@@ -18,14 +18,14 @@ def is_keras_model(obj: Any) -> bool:
     return False
 
 
-def raw_from_config(config: dict, compile_config: Optional[dict], class_name: str, source: str,
-                    keras_version: Optional[str] = "3", backend: Optional[str] = None) -> RawModel:
+def raw_from_config(config: dict, compile_config: dict | None, class_name: str, source: str,
+                    keras_version: str | None = "3", backend: str | None = None) -> RawModel:
     """A RawModel from a Keras 3 ``get_config()`` / ``get_compile_config()`` pair."""
     return RawModel({"class_name": class_name, "config": config, "module": "keras"}, compile_config, keras_version,
                     backend, source, "live")
 
 
-def raw_from_live(model: Any, source: Optional[str] = None) -> RawModel:
+def raw_from_live(model: Any, source: str | None = None) -> RawModel:
     import keras  # lazy: only live models need Keras
 
     from ..live.keras_model import compile_config, model_class

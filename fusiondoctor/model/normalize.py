@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any
 
 from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits
@@ -20,7 +20,7 @@ from .spec import LayerSpec, ModelSpec, Node, Shape
 #: How deeply call arguments may nest (lists of dicts of lists...) before a config counts as hostile.
 MAX_ARGUMENT_DEPTH = 64
 
-Ref = Tuple[str, int, int]
+Ref = tuple[str, int, int]
 
 
 def normalize(raw: RawModel, limits: Limits = DEFAULT_LIMITS) -> ModelSpec:
@@ -69,7 +69,7 @@ def _normalize(raw: RawModel, limits: Limits) -> ModelSpec:
     return spec
 
 
-def _keras_major(version: Optional[str], top: Dict[str, Any]) -> int:
+def _keras_major(version: str | None, top: dict[str, Any]) -> int:
     if version and version[:1].isdigit():
         return 2 if int(re.match(r"\d+", version).group()) < 3 else 3
     return 3 if "module" in top or "registered_name" in top else 2
@@ -80,8 +80,8 @@ def _keras_major(version: Optional[str], top: Dict[str, Any]) -> int:
 
 @dataclass
 class _Call:
-    refs: List[Tuple[Ref, Optional[Shape]]]
-    kwargs: Dict[str, Any]
+    refs: list[tuple[Ref, Shape | None]]
+    kwargs: dict[str, Any]
 
 
 def _is_ref(value: Any) -> bool:
@@ -95,7 +95,7 @@ def _is_ref(value: Any) -> bool:
     )
 
 
-def _keras3_refs(value: Any, out: List[Tuple[Ref, Optional[Shape]]], depth: int = 0) -> bool:
+def _keras3_refs(value: Any, out: list[tuple[Ref, Shape | None]], depth: int = 0) -> bool:
     """Collect Keras 3 tensor references; True if ``value`` held any."""
     if depth > MAX_ARGUMENT_DEPTH:
         raise InputError("config", "call arguments nested too deeply")
@@ -119,21 +119,23 @@ def _keras3_refs(value: Any, out: List[Tuple[Ref, Optional[Shape]]], depth: int 
     return False
 
 
-def _plain_kwargs(kwargs: Any, holds_refs) -> Dict[str, Any]:
+def _plain_kwargs(kwargs: Any, holds_refs) -> dict[str, Any]:
     if not isinstance(kwargs, dict):
         return {}
-    return {str(k): v for k, v in kwargs.items() if not holds_refs(v) and isinstance(v, (str, int, float, bool, type(None)))}
+    return {
+        str(k): v for k, v in kwargs.items() if not holds_refs(v) and isinstance(v, (str, int, float, bool, type(None)))
+    }
 
 
-def _parse_call(entry: Any, known: Set[str]) -> _Call:
+def _parse_call(entry: Any, known: set[str]) -> _Call:
     if isinstance(entry, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
-        refs: List[Tuple[Ref, Optional[Shape]]] = []
+        refs: list[tuple[Ref, Shape | None]] = []
         _keras3_refs(entry.get("args", []), refs)
         _keras3_refs(entry.get("kwargs", {}), refs)
         return _Call(refs, _plain_kwargs(entry.get("kwargs"), lambda v: _keras3_refs(v, [])))
     if isinstance(entry, list):  # Keras 2: [[name, node, tensor, kwargs], ...]
         refs = []
-        kwargs: Dict[str, Any] = {}
+        kwargs: dict[str, Any] = {}
         for item in entry:
             _keras2_refs(item, known, refs)
             if _is_ref(item) and len(item) == 4 and isinstance(item[3], dict):
@@ -142,7 +144,7 @@ def _parse_call(entry: Any, known: Set[str]) -> _Call:
     raise InputError("config", f"unreadable inbound node of type {type(entry).__name__}")
 
 
-def _keras2_refs(value: Any, known: Set[str], out: List, depth: int = 0) -> List:
+def _keras2_refs(value: Any, known: set[str], out: list, depth: int = 0) -> list:
     if depth > MAX_ARGUMENT_DEPTH:
         raise InputError("config", "call arguments nested too deeply")
     if _is_ref(value) and value[0] in known:
@@ -158,7 +160,7 @@ def _keras2_refs(value: Any, known: Set[str], out: List, depth: int = 0) -> List
     return out
 
 
-def _triples(value: Any) -> List[Ref]:
+def _triples(value: Any) -> list[Ref]:
     """``input_layers`` / ``output_layers`` in any of their forms, as (name, node, tensor) triples."""
     if _is_ref(value):
         return [(value[0], value[1], value[2])]
@@ -180,31 +182,33 @@ class _Scope:
     limits: Limits = DEFAULT_LIMITS
     prefix: str = ""
     instance: str = ""
-    outer_inputs: Optional[List[str]] = None
-    training: Optional[bool] = None
+    outer_inputs: list[str] | None = None
+    training: bool | None = None
     trainable: bool = True
     depth: int = 0
-    entries: Dict[str, Dict[str, Any]] = field(default_factory=dict)
-    memo: Dict[Tuple[str, int], List[str]] = field(default_factory=dict)
-    visiting: Set[Tuple[str, int]] = field(default_factory=set)
-    offsets: Dict[str, int] = field(default_factory=dict)
-    input_order: List[str] = field(default_factory=list)
-    chain: Tuple[int, ...] = ()
-    recorded: Dict[Ref, Shape] = field(default_factory=dict)
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    memo: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    visiting: set[tuple[str, int]] = field(default_factory=set)
+    offsets: dict[str, int] = field(default_factory=dict)
+    input_order: list[str] = field(default_factory=list)
+    chain: tuple[int, ...] = ()
+    recorded: dict[Ref, Shape] = field(default_factory=dict)
 
     @classmethod
-    def top(cls, source: str, limits: Limits = DEFAULT_LIMITS) -> "_Scope":
+    def top(cls, source: str, limits: Limits = DEFAULT_LIMITS) -> _Scope:
         return cls(source, limits)
 
-    def nested(self, name: str, call: int, inputs: List[str], training: Optional[bool], trainable: bool) -> "_Scope":
+    def nested(self, name: str, call: int, inputs: list[str], training: bool | None, trainable: bool) -> _Scope:
         if self.depth + 1 > self.limits.max_depth:
-            raise InputError(self.source, f"models nested more than {self.limits.max_depth} deep (raise it with --max-depth)")
+            raise InputError(
+                self.source, f"models nested more than {self.limits.max_depth} deep (raise it with --max-depth)"
+            )
         instance = self.instance + (f"#{call}" if call else "")
         return _Scope(self.source, self.limits, f"{self.prefix}{name}/", instance, inputs, training, trainable,
                       self.depth + 1, chain=self.chain + (call,))
 
 
-def _entry_name(entry: Dict[str, Any]) -> str:
+def _entry_name(entry: dict[str, Any]) -> str:
     name = entry.get("name")
     if name is None and isinstance(entry.get("config"), dict):
         name = entry["config"].get("name")
@@ -217,21 +221,23 @@ class _Builder:
     def __init__(self, source: str, limits: Limits = DEFAULT_LIMITS):
         self.source = source
         self.limits = limits
-        self.layers: Dict[str, LayerSpec] = {}
-        self.nodes: Dict[str, Node] = {}
+        self.layers: dict[str, LayerSpec] = {}
+        self.nodes: dict[str, Node] = {}
 
     # -- models --
 
-    def model(self, class_name: str, config: Dict[str, Any], scope: _Scope) -> Tuple[List[str], List[str]]:
+    def model(self, class_name: str, config: dict[str, Any], scope: _Scope) -> tuple[list[str], list[str]]:
         """Expand a Functional or Sequential config; returns (input keys, output keys)."""
         entries = config.get("layers")
         if not isinstance(entries, list):
             raise InputError(self.source, f"model {config.get('name')!r} has no layer list")
-        if class_name == "Sequential" or (entries and not any("inbound_nodes" in e for e in entries if isinstance(e, dict))):
+        if class_name == "Sequential" or (
+            entries and not any("inbound_nodes" in e for e in entries if isinstance(e, dict))
+        ):
             return self._sequential(config, entries, scope)
         return self._functional(config, entries, scope)
 
-    def _register(self, entry: Dict[str, Any], scope: _Scope) -> LayerSpec:
+    def _register(self, entry: dict[str, Any], scope: _Scope) -> LayerSpec:
         name = _entry_name(entry)
         path = scope.prefix + name
         layer = self.layers.get(path)
@@ -246,22 +252,28 @@ class _Builder:
             self.layers[path] = layer
         return layer
 
-    def _add_node(self, layer: LayerSpec, call: int, scope: _Scope, inputs: List[str], kwargs: Dict[str, Any],
-                  recorded: Optional[Shape] = None, model_input: bool = False) -> str:
+    def _add_node(self, layer: LayerSpec, call: int, scope: _Scope, inputs: list[str], kwargs: dict[str, Any],
+                  recorded: Shape | None = None, model_input: bool = False) -> str:
         if len(self.nodes) >= self.limits.max_layers:
-            raise InputError(self.source, f"more than {self.limits.max_layers:,} layer calls (raise it with --max-layers)")
+            raise InputError(
+                self.source, f"more than {self.limits.max_layers:,} layer calls (raise it with --max-layers)"
+            )
         key = layer.path + scope.instance + (f"#{call}" if call else "")
         training = kwargs.get("training") if isinstance(kwargs.get("training"), bool) else scope.training
         if model_input or layer.class_name == "InputLayer":
             shape = shapes.input_layer_shape(layer.config)
         else:
             shape = shapes.infer(layer.class_name, layer.config, [self.nodes[k].output_shape for k in inputs])
-        self.nodes[key] = Node(key, layer, call, tuple(inputs), kwargs, training, recorded or shape, model_input, scope.chain)
+        self.nodes[key] = Node(
+            key, layer, call, tuple(inputs), kwargs, training, recorded or shape, model_input, scope.chain
+        )
         if call >= len(layer.call_kwargs):
             layer.call_kwargs.append(dict(kwargs))
         return key
 
-    def _nested_call(self, layer: LayerSpec, call: int, inputs: List[str], kwargs: Dict[str, Any], scope: _Scope) -> List[str]:
+    def _nested_call(
+        self, layer: LayerSpec, call: int, inputs: list[str], kwargs: dict[str, Any], scope: _Scope
+    ) -> list[str]:
         training = kwargs.get("training") if isinstance(kwargs.get("training"), bool) else scope.training
         if call >= len(layer.call_kwargs):
             layer.call_kwargs.append(dict(kwargs))
@@ -271,10 +283,10 @@ class _Builder:
 
     # -- Sequential --
 
-    def _sequential(self, config: Dict[str, Any], entries: List[Any], scope: _Scope) -> Tuple[List[str], List[str]]:
-        current: Optional[str] = scope.outer_inputs[0] if scope.outer_inputs else None
-        inputs: List[str] = []
-        for position, entry in enumerate(entries):
+    def _sequential(self, config: dict[str, Any], entries: list[Any], scope: _Scope) -> tuple[list[str], list[str]]:
+        current: str | None = scope.outer_inputs[0] if scope.outer_inputs else None
+        inputs: list[str] = []
+        for _position, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 raise InputError(self.source, "a Sequential layer entry is not an object")
             layer = self._register(entry, scope)
@@ -294,20 +306,24 @@ class _Builder:
             raise InputError(self.source, "empty Sequential model")
         return inputs or list(scope.outer_inputs or []), [current]
 
-    def _implicit_input(self, config: Dict[str, Any], first: Dict[str, Any], scope: _Scope) -> str:
+    def _implicit_input(self, config: dict[str, Any], first: dict[str, Any], scope: _Scope) -> str:
         first_cfg = first.get("config") if isinstance(first.get("config"), dict) else {}
         shape = (
             shapes.as_shape(config.get("build_input_shape"))
             or shapes.as_shape(first_cfg.get("batch_input_shape"))
             or shapes.as_shape((first.get("build_config") or {}).get("input_shape"))
         )
-        entry = {"class_name": "InputLayer", "name": "input", "config": {"name": "input", "batch_shape": list(shape) if shape else None}}
+        entry = {
+            "class_name": "InputLayer",
+            "name": "input",
+            "config": {"name": "input", "batch_shape": list(shape) if shape else None},
+        }
         layer = self._register(entry, scope)
         return self._add_node(layer, 0, scope, [], {}, model_input=True)
 
     # -- Functional --
 
-    def _functional(self, config: Dict[str, Any], entries: List[Any], scope: _Scope) -> Tuple[List[str], List[str]]:
+    def _functional(self, config: dict[str, Any], entries: list[Any], scope: _Scope) -> tuple[list[str], list[str]]:
         for entry in entries:
             if not isinstance(entry, dict):
                 raise InputError(self.source, "a layer entry is not an object")
@@ -317,7 +333,9 @@ class _Builder:
             scope.entries[name] = entry
             self._register(entry, scope)
         known = set(scope.entries)
-        calls = {name: [_parse_call(n, known) for n in (e.get("inbound_nodes") or [])] for name, e in scope.entries.items()}
+        calls = {
+            name: [_parse_call(n, known) for n in (e.get("inbound_nodes") or [])] for name, e in scope.entries.items()
+        }
         input_refs, output_refs = _triples(config.get("input_layers")), _triples(config.get("output_layers"))
         scope.input_order = [r[0] for r in input_refs]
         scope.offsets = self._node_offsets(scope, calls, output_refs)
@@ -328,9 +346,9 @@ class _Builder:
             raise InputError(self.source, f"model {config.get('name')!r} names no outputs")
         return inputs, outputs
 
-    def _node_offsets(self, scope: _Scope, calls: Dict[str, List[_Call]], output_refs: List[Ref]) -> Dict[str, int]:
+    def _node_offsets(self, scope: _Scope, calls: dict[str, list[_Call]], output_refs: list[Ref]) -> dict[str, int]:
         """Keras 2 numbers the calls of a nested model from 1 (node 0 is the model's own)."""
-        used: Dict[str, List[int]] = {}
+        used: dict[str, list[int]] = {}
         for call_list in calls.values():
             for call in call_list:
                 for (name, node, _), _shape in call.refs:
@@ -341,18 +359,23 @@ class _Builder:
         for name, nodes in used.items():
             entry = scope.entries.get(name)
             count = len(calls.get(name, []))
-            if entry is not None and self.layers[scope.prefix + name].is_model and min(nodes) >= 1 and max(nodes) == count:
+            if (
+                entry is not None
+                and self.layers[scope.prefix + name].is_model
+                and min(nodes) >= 1
+                and max(nodes) == count
+            ):
                 offsets[name] = 1
         return offsets
 
-    def _task(self, scope: _Scope, ref: Ref) -> Tuple[str, int]:
+    def _task(self, scope: _Scope, ref: Ref) -> tuple[str, int]:
         """The (layer name, call index) a tensor reference points at."""
         name, node, _ = ref
         if name not in scope.entries:
             raise InputError(self.source, f"a call refers to unknown layer {scope.prefix + name!r}")
         return name, node - scope.offsets.get(name, 0)
 
-    def _resolve(self, scope: _Scope, calls: Dict[str, List[_Call]], ref: Ref) -> str:
+    def _resolve(self, scope: _Scope, calls: dict[str, list[_Call]], ref: Ref) -> str:
         name, _, tensor = ref
         outputs = self._call_layer(scope, calls, *self._task(scope, ref))
         key = outputs[min(tensor, len(outputs) - 1)] if outputs else None
@@ -363,13 +386,15 @@ class _Builder:
             self.nodes[key].output_shape = recorded
         return key
 
-    def _call_spec(self, scope: _Scope, calls: Dict[str, List[_Call]], layer: LayerSpec, name: str, call: int) -> _Call:
+    def _call_spec(self, scope: _Scope, calls: dict[str, list[_Call]], layer: LayerSpec, name: str, call: int) -> _Call:
         layer_calls = calls.get(name, [])
         if not 0 <= call < len(layer_calls):
-            raise InputError(self.source, f"a call refers to call {call} of layer {layer.path!r}, which has {len(layer_calls)}")
+            raise InputError(
+                self.source, f"a call refers to call {call} of layer {layer.path!r}, which has {len(layer_calls)}"
+            )
         return layer_calls[call]
 
-    def _call_layer(self, scope: _Scope, calls: Dict[str, List[_Call]], name: str, call: int) -> List[str]:
+    def _call_layer(self, scope: _Scope, calls: dict[str, list[_Call]], name: str, call: int) -> list[str]:
         """The output node keys of one layer call, creating it and everything it depends on.
 
         Iterative depth-first resolution with an explicit stack: a 1,000-layer-deep graph

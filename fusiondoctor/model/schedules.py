@@ -30,7 +30,10 @@ class LearningRate:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond any float (JSON allows 10**400)
+        return None
     return value if math.isfinite(value) else None
 
 

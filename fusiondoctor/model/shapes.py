@@ -8,14 +8,15 @@ never a guess.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import vocab
 
-Shape = Tuple[Optional[int], ...]
+Shape = tuple[int | None, ...]
 
 
-def as_shape(value: Any) -> Optional[Shape]:
+def as_shape(value: Any) -> Shape | None:
     """A JSON list like ``[null, 224, 224, 3]`` as a tuple; None if it is not a shape."""
     if isinstance(value, (list, tuple)) and value and all(v is None or isinstance(v, int) for v in value):
         if all(v is None or 0 <= v < 2**40 for v in value):
@@ -23,14 +24,14 @@ def as_shape(value: Any) -> Optional[Shape]:
     return None
 
 
-def input_layer_shape(config: Dict[str, Any]) -> Optional[Shape]:
+def input_layer_shape(config: dict[str, Any]) -> Shape | None:
     shape = as_shape(config.get("batch_shape")) or as_shape(config.get("batch_input_shape"))
     if shape is None and as_shape(config.get("shape")) is not None:
         shape = (None, *config["shape"])
     return shape
 
 
-def _tuple(value: Any, rank: int) -> Optional[Tuple[int, ...]]:
+def _tuple(value: Any, rank: int) -> tuple[int, ...] | None:
     """A kernel/stride/dilation setting as a tuple of positive ints, or None when it is not one."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,) * rank
@@ -40,7 +41,7 @@ def _tuple(value: Any, rank: int) -> Optional[Tuple[int, ...]]:
     return None
 
 
-def _conv_length(length: Optional[int], kernel: int, stride: int, padding: str, dilation: int = 1) -> Optional[int]:
+def _conv_length(length: int | None, kernel: int, stride: int, padding: str, dilation: int = 1) -> int | None:
     if length is None:
         return None
     if padding == "same":
@@ -51,17 +52,17 @@ def _conv_length(length: Optional[int], kernel: int, stride: int, padding: str, 
     return max(0, (length - effective) // stride + 1)
 
 
-def _spatial(shape: Shape, rank: int, channels_last: bool) -> Tuple[Optional[int], ...]:
+def _spatial(shape: Shape, rank: int, channels_last: bool) -> tuple[int | None, ...]:
     return shape[1 : 1 + rank] if channels_last else shape[2 : 2 + rank]
 
 
-def _with_spatial(shape: Shape, spatial: Sequence[Optional[int]], channels: Optional[int], channels_last: bool) -> Shape:
+def _with_spatial(shape: Shape, spatial: Sequence[int | None], channels: int | None, channels_last: bool) -> Shape:
     if channels_last:
         return (shape[0], *spatial, channels)
     return (shape[0], channels, *spatial)
 
 
-def _conv(config: Dict[str, Any], shape: Shape, rank: int, channels: Optional[int]) -> Optional[Shape]:
+def _conv(config: dict[str, Any], shape: Shape, rank: int, channels: int | None) -> Shape | None:
     if len(shape) != rank + 2:
         return None
     channels_last = config.get("data_format", "channels_last") != "channels_first"
@@ -72,7 +73,10 @@ def _conv(config: Dict[str, Any], shape: Shape, rank: int, channels: Optional[in
     if kernel is None or strides is None:
         return None
     padding = str(config.get("padding", "valid")).lower()
-    spatial = [_conv_length(n, k, s, padding, d) for n, k, s, d in zip(_spatial(shape, rank, channels_last), kernel, strides, dilation)]
+    spatial = [
+        _conv_length(n, k, s, padding, d)
+        for n, k, s, d in zip(_spatial(shape, rank, channels_last), kernel, strides, dilation)
+    ]
     if channels is None:
         channels = shape[-1] if channels_last else shape[1]
     return _with_spatial(shape, spatial, channels, channels_last)
@@ -85,7 +89,7 @@ def _rank_of(class_name: str) -> int:
     return 0
 
 
-def _conv_layer(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _conv_layer(class_name: str, config: dict[str, Any], shape: Shape) -> Shape | None:
     rank = _rank_of(class_name)
     if "Transpose" in class_name:
         return None
@@ -98,7 +102,7 @@ def _conv_layer(class_name: str, config: Dict[str, Any], shape: Shape) -> Option
     return _conv(config, shape, rank, _size(config.get("filters")))
 
 
-def _pooling(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _pooling(class_name: str, config: dict[str, Any], shape: Shape) -> Shape | None:
     rank = _rank_of(class_name)
     channels_last = config.get("data_format", "channels_last") != "channels_first"
     if class_name.startswith("Global"):
@@ -113,17 +117,17 @@ def _pooling(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[
     return _conv(pooled, shape, rank, None)
 
 
-def _size(value: Any) -> Optional[int]:
+def _size(value: Any) -> int | None:
     """A layer size from a config (units, filters, output_dim), or None when it is not a sane one."""
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**40 else None
 
 
-def _dense(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _dense(config: dict[str, Any], shape: Shape) -> Shape | None:
     units = _size(config.get("units"))
     return (*shape[:-1], units) if units else None
 
 
-def _flatten(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _flatten(config: dict[str, Any], shape: Shape) -> Shape | None:
     rest = shape[1:]
     if any(d is None for d in rest):
         return (shape[0], None)
@@ -133,7 +137,7 @@ def _flatten(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
     return (shape[0], total)
 
 
-def _reshape(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _reshape(config: dict[str, Any], shape: Shape) -> Shape | None:
     target = config.get("target_shape")
     if not isinstance(target, (list, tuple)) or not all(isinstance(d, int) for d in target):
         return None
@@ -148,7 +152,7 @@ def _reshape(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
     return (shape[0], *target)
 
 
-def _recurrent(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _recurrent(config: dict[str, Any], shape: Shape) -> Shape | None:
     units = _size(config.get("units"))
     if not units or len(shape) != 3:
         return None
@@ -157,7 +161,7 @@ def _recurrent(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
     return (shape[0], units)
 
 
-def _bidirectional(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _bidirectional(config: dict[str, Any], shape: Shape) -> Shape | None:
     inner = config.get("layer", {})
     inner_shape = _recurrent((inner or {}).get("config", {}), shape)
     if inner_shape is None:
@@ -168,7 +172,7 @@ def _bidirectional(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
     return inner_shape if mode in ("sum", "ave", "mul") else None
 
 
-def _time_distributed(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _time_distributed(config: dict[str, Any], shape: Shape) -> Shape | None:
     inner = config.get("layer") or {}
     if not isinstance(inner, dict) or len(shape) < 3:
         return None
@@ -176,12 +180,12 @@ def _time_distributed(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
     return (shape[0], shape[1], *inner_shape[1:]) if inner_shape else None
 
 
-def _embedding(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _embedding(config: dict[str, Any], shape: Shape) -> Shape | None:
     dim = _size(config.get("output_dim"))
     return (*shape, dim) if dim else None
 
 
-def _concatenate(config: Dict[str, Any], shapes: List[Shape]) -> Optional[Shape]:
+def _concatenate(config: dict[str, Any], shapes: list[Shape]) -> Shape | None:
     axis = config.get("axis", -1)
     rank = len(shapes[0])
     if not isinstance(axis, int) or any(len(s) != rank for s in shapes) or not -rank <= axis < rank:
@@ -194,16 +198,16 @@ def _concatenate(config: Dict[str, Any], shapes: List[Shape]) -> Optional[Shape]
     return tuple(out)
 
 
-def _elementwise(config: Dict[str, Any], shapes: List[Shape]) -> Optional[Shape]:
+def _elementwise(config: dict[str, Any], shapes: list[Shape]) -> Shape | None:
     return max(shapes, key=len)
 
 
-def _repeat(config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _repeat(config: dict[str, Any], shape: Shape) -> Shape | None:
     n = _size(config.get("n"))
     return (shape[0], n, *shape[1:]) if n else None
 
 
-def _padding(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[Shape]:
+def _padding(class_name: str, config: dict[str, Any], shape: Shape) -> Shape | None:
     rank = _rank_of(class_name)
     amount = config.get("padding" if class_name.startswith("Zero") else "cropping", 1)
     sign = 1 if class_name.startswith("Zero") else -1
@@ -216,12 +220,14 @@ def _padding(class_name: str, config: Dict[str, Any], shape: Shape) -> Optional[
     else:
         return None
     channels_last = config.get("data_format", "channels_last") != "channels_first"
-    spatial = [None if n is None else n + sign * (a + b) for n, (a, b) in zip(_spatial(shape, rank, channels_last), pairs)]
+    spatial = [
+        None if n is None else n + sign * (a + b) for n, (a, b) in zip(_spatial(shape, rank, channels_last), pairs)
+    ]
     channels = shape[-1] if channels_last else shape[1]
     return _with_spatial(shape, spatial, channels, channels_last)
 
 
-_SINGLE: Dict[str, Callable[[Dict[str, Any], Shape], Optional[Shape]]] = {
+_SINGLE: dict[str, Callable[[dict[str, Any], Shape], Shape | None]] = {
     "Dense": _dense,
     "Flatten": _flatten,
     "Reshape": _reshape,
@@ -244,7 +250,7 @@ _SHAPE_KEEPING = (
 )
 
 
-def infer(class_name: str, config: Dict[str, Any], input_shapes: List[Optional[Shape]]) -> Optional[Shape]:
+def infer(class_name: str, config: dict[str, Any], input_shapes: list[Shape | None]) -> Shape | None:
     """The output shape of one call, or None when it cannot be known from the config."""
     if not input_shapes or any(s is None for s in input_shapes):
         return None
@@ -262,7 +268,9 @@ def infer(class_name: str, config: Dict[str, Any], input_shapes: List[Optional[S
         return _SINGLE[class_name](config, shape)
     if class_name in vocab.POOLING_CLASSES:
         return _pooling(class_name, config, shape)
-    is_conv = class_name.startswith(("Conv", "SeparableConv", "DepthwiseConv")) and not class_name.startswith("ConvLSTM")
+    is_conv = class_name.startswith(("Conv", "SeparableConv", "DepthwiseConv")) and not class_name.startswith(
+        "ConvLSTM"
+    )
     if is_conv and _rank_of(class_name):
         return _conv_layer(class_name, config, shape)
     if class_name.startswith(("ZeroPadding", "Cropping")):

@@ -8,12 +8,13 @@ as ``outer/inner`` (``vgg16/block5_pool``).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
+from typing import Any
 
 from . import vocab
 
-Shape = Tuple[Optional[int], ...]
+Shape = tuple[int | None, ...]
 
 
 @dataclass
@@ -21,25 +22,31 @@ class LayerSpec:
     path: str
     name: str
     class_name: str
-    config: Dict[str, Any]
+    config: dict[str, Any]
     trainable: bool
-    parent: Optional[str] = None
-    module: Optional[str] = None
-    call_kwargs: List[Dict[str, Any]] = field(default_factory=list)
+    parent: str | None = None
+    module: str | None = None
+    call_kwargs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_model(self) -> bool:
-        return self.class_name in vocab.MODEL_CLASSES or "layers" in self.config and isinstance(self.config.get("layers"), list)
+        return (
+            self.class_name in vocab.MODEL_CLASSES
+            or "layers" in self.config
+            and isinstance(self.config.get("layers"), list)
+        )
 
     @property
     def is_known(self) -> bool:
         """A layer or operation that ships with Keras (keras.layers, keras.ops on symbolic tensors,
         helper layers of keras.applications)."""
         module = self.module or ""
-        return vocab.is_known_layer(self.class_name) or module.startswith(("keras.src.ops", "keras.ops", "keras.src.applications"))
+        return vocab.is_known_layer(self.class_name) or module.startswith(
+            ("keras.src.ops", "keras.ops", "keras.src.applications")
+        )
 
     @property
-    def inner(self) -> Tuple[str, Dict[str, Any]]:
+    def inner(self) -> tuple[str, dict[str, Any]]:
         """(class_name, config) of the layer a wrapper applies; the layer itself otherwise."""
         if self.class_name in vocab.WRAPPER_CLASSES:
             inner = self.config.get("layer") or self.config.get("forward_layer") or {}
@@ -48,7 +55,7 @@ class LayerSpec:
         return self.class_name, self.config
 
     @property
-    def activation(self) -> Optional[str]:
+    def activation(self) -> str | None:
         """The activation this layer applies: a name, ``custom:<name>``, or None if it applies none."""
         class_name, config = self.inner
         if class_name in vocab.ACTIVATION_LAYERS:
@@ -59,7 +66,7 @@ class LayerSpec:
         return None
 
     @property
-    def units(self) -> Optional[int]:
+    def units(self) -> int | None:
         _, config = self.inner
         value = config.get("units", config.get("filters"))
         return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**40 else None
@@ -73,22 +80,22 @@ class Node:
     key: str
     layer: LayerSpec
     call: int
-    inputs: Tuple[str, ...] = ()
-    kwargs: Dict[str, Any] = field(default_factory=dict)
-    training: Optional[bool] = None
-    output_shape: Optional[Shape] = None
+    inputs: tuple[str, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    training: bool | None = None
+    output_shape: Shape | None = None
     model_input: bool = False
     #: Call index of each enclosing nested model, outermost first (empty at the top level).
-    chain: Tuple[int, ...] = ()
+    chain: tuple[int, ...] = ()
 
     @property
-    def width(self) -> Optional[int]:
+    def width(self) -> int | None:
         shape = self.output_shape
         width = shape[-1] if shape else None
         return width if isinstance(width, int) and 0 < width < 2**40 else None
 
     @property
-    def features(self) -> Optional[int]:
+    def features(self) -> int | None:
         """Number of features per sample (product of the non-batch dimensions), if known."""
         shape = self.output_shape
         if not shape or len(shape) < 2 or any(not isinstance(d, int) for d in shape[1:]):
@@ -102,7 +109,7 @@ class Node:
 @dataclass(frozen=True)
 class LossSpec:
     name: str
-    family: Optional[str]  # vocab.BINARY / CATEGORICAL / SPARSE / OTHER, None = custom
+    family: str | None  # vocab.BINARY / CATEGORICAL / SPARSE / OTHER, None = custom
     from_logits: bool = False
     raw: Any = None
 
@@ -114,14 +121,14 @@ class LossSpec:
 @dataclass(frozen=True)
 class MetricSpec:
     name: str  # as the user named it (``accuracy``, ``auc``)
-    resolved: Optional[str] = None  # what Keras computes (``binary_accuracy``), when known
+    resolved: str | None = None  # what Keras computes (``binary_accuracy``), when known
 
 
 @dataclass(frozen=True)
 class OptimizerSpec:
     class_name: str
-    learning_rate: Optional[float]
-    schedule: Optional[str] = None
+    learning_rate: float | None
+    schedule: str | None = None
     raw: Any = None
 
 
@@ -129,14 +136,14 @@ class OptimizerSpec:
 class OutputSpec:
     name: str
     key: str
-    loss: Optional[LossSpec] = None
-    metrics: Tuple[MetricSpec, ...] = ()
+    loss: LossSpec | None = None
+    metrics: tuple[MetricSpec, ...] = ()
 
 
 @dataclass
 class CompileSpec:
-    optimizer: Optional[OptimizerSpec]
-    raw: Dict[str, Any]
+    optimizer: OptimizerSpec | None
+    raw: dict[str, Any]
 
 
 @dataclass
@@ -145,22 +152,22 @@ class ModelSpec:
     class_name: str
     source: str
     format: str
-    keras_version: Optional[str]
+    keras_version: str | None
     keras_major: int
-    backend: Optional[str]
-    layers: Dict[str, LayerSpec]
-    nodes: Dict[str, Node]
-    inputs: Tuple[str, ...]
-    outputs: Tuple[OutputSpec, ...]
-    compile: Optional[CompileSpec] = None
-    _consumers: Optional[Dict[str, List[str]]] = field(default=None, repr=False)
-    _ancestry: Dict[str, FrozenSet[str]] = field(default_factory=dict, repr=False)
+    backend: str | None
+    layers: dict[str, LayerSpec]
+    nodes: dict[str, Node]
+    inputs: tuple[str, ...]
+    outputs: tuple[OutputSpec, ...]
+    compile: CompileSpec | None = None
+    _consumers: dict[str, list[str]] | None = field(default=None, repr=False)
+    _ancestry: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     # ---- graph navigation --------------------------------------------------------------------
 
-    def consumers(self, key: str) -> List[str]:
+    def consumers(self, key: str) -> list[str]:
         if self._consumers is None:
-            table: Dict[str, List[str]] = {k: [] for k in self.nodes}
+            table: dict[str, list[str]] = {k: [] for k in self.nodes}
             for node in self.nodes.values():
                 for src in node.inputs:
                     table.setdefault(src, []).append(node.key)
@@ -179,7 +186,7 @@ class ModelSpec:
             yield self.nodes[current]
             queue.extend(self.nodes[current].inputs)
 
-    def input_ancestry(self, key: str) -> FrozenSet[str]:
+    def input_ancestry(self, key: str) -> frozenset[str]:
         """Names of the model inputs that ``key`` depends on."""
         if key not in self._ancestry:
             node = self.nodes[key]
@@ -188,10 +195,10 @@ class ModelSpec:
             self._ancestry[key] = frozenset(found)
         return self._ancestry[key]
 
-    def nodes_of(self, *class_names: str) -> List[Node]:
+    def nodes_of(self, *class_names: str) -> list[Node]:
         return [n for n in self.nodes.values() if n.layer.class_name in class_names]
 
-    def skip_back(self, key: str, through: FrozenSet[str]) -> Node:
+    def skip_back(self, key: str, through: frozenset[str]) -> Node:
         """Walk upstream from ``key`` while the node is a single-input layer of a class in ``through``."""
         node = self.nodes[key]
         while node.layer.class_name in through and len(node.inputs) == 1 and node.inputs[0] in self.nodes:

@@ -7,8 +7,8 @@ computes the node from them. Only keras APIs are used, so this runs on every bac
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
@@ -62,9 +62,9 @@ class _Plan:
     """What to compute in one (possibly nested) model: its own nodes and its nested models' inputs."""
 
     model: object
-    outputs: List[Tuple[str, object]] = field(default_factory=list)  # (node key, tensor)
-    nested: Dict[Tuple[str, int], "_Plan"] = field(default_factory=dict)
-    feeds: Dict[Tuple[str, int], List[object]] = field(default_factory=dict)
+    outputs: list[tuple[str, object]] = field(default_factory=list)  # (node key, tensor)
+    nested: dict[tuple[str, int], _Plan] = field(default_factory=dict)
+    feeds: dict[tuple[str, int], list[object]] = field(default_factory=dict)
     probe: object = None
 
     def build(self):
@@ -86,7 +86,7 @@ def _plan(model, spec: ModelSpec, keys: Sequence[str]) -> _Plan:
     return root
 
 
-def _place(plan: _Plan, node: Node, parts: List[str], chain: List[int]) -> None:
+def _place(plan: _Plan, node: Node, parts: list[str], chain: list[int]) -> None:
     if len(parts) == 1:
         plan.outputs.append((node.key, _output_of(plan.model, parts[0], node.call)))
         return
@@ -98,7 +98,7 @@ def _place(plan: _Plan, node: Node, parts: List[str], chain: List[int]) -> None:
     _place(plan.nested[group], node, parts[1:], chain[1:])
 
 
-def _run(plan: _Plan, batch: List[np.ndarray], out: Dict[str, np.ndarray]) -> None:
+def _run(plan: _Plan, batch: list[np.ndarray], out: dict[str, np.ndarray]) -> None:
     if plan.probe is None:
         return
     import keras
@@ -116,21 +116,21 @@ def _run(plan: _Plan, batch: List[np.ndarray], out: Dict[str, np.ndarray]) -> No
 
 
 def stream(model, spec: ModelSpec, keys: Sequence[str], inputs: Sequence[np.ndarray],
-           batch_size: int = BATCH_SIZE) -> Iterator[Dict[str, np.ndarray]]:
+           batch_size: int = BATCH_SIZE) -> Iterator[dict[str, np.ndarray]]:
     """For each batch of ``inputs`` (ordered like ``model.inputs``), the activations at ``keys``."""
     plan = _plan(model, spec, list(dict.fromkeys(keys)))
     total = len(inputs[0])
     for start in range(0, total, batch_size):
         batch = [a[start: start + batch_size] for a in inputs]
-        out: Dict[str, np.ndarray] = {}
+        out: dict[str, np.ndarray] = {}
         _run(plan, batch, out)
         yield out
 
 
 def collect(model, spec: ModelSpec, keys: Sequence[str], inputs: Sequence[np.ndarray],
-            batch_size: int = BATCH_SIZE) -> Dict[str, np.ndarray]:
+            batch_size: int = BATCH_SIZE) -> dict[str, np.ndarray]:
     """Full activations at ``keys`` (concatenated over batches): for small widths only."""
-    parts: Dict[str, List[np.ndarray]] = {}
+    parts: dict[str, list[np.ndarray]] = {}
     for out in stream(model, spec, keys, inputs, batch_size):
         for key, value in out.items():
             parts.setdefault(key, []).append(value)

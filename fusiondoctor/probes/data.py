@@ -8,8 +8,9 @@ Accepted: an ``.npz`` file with one array per input, named after the input layer
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,24 +24,24 @@ MAX_BATCHES = 64
 
 @dataclass
 class ProbeData:
-    inputs: Dict[str, np.ndarray]  # input layer name -> array, all with the same first dimension
-    y: Optional[Any]  # array, or dict output name -> array, or None
+    inputs: dict[str, np.ndarray]  # input layer name -> array, all with the same first dimension
+    y: Any | None  # array, or dict output name -> array, or None
     source: str
 
     @property
     def n(self) -> int:
         return len(next(iter(self.inputs.values())))
 
-    def ordered(self, names: Sequence[str]) -> List[np.ndarray]:
+    def ordered(self, names: Sequence[str]) -> list[np.ndarray]:
         return [self.inputs[n] for n in names]
 
-    def labels_for(self, output: str, outputs: Sequence[str]) -> Optional[np.ndarray]:
+    def labels_for(self, output: str, outputs: Sequence[str]) -> np.ndarray | None:
         if isinstance(self.y, dict):
             return self.y.get(output)
         return self.y if len(outputs) == 1 or self.y is None else None
 
 
-def input_names(spec: ModelSpec) -> List[str]:
+def input_names(spec: ModelSpec) -> list[str]:
     return [spec.nodes[k].layer.name for k in spec.inputs]
 
 
@@ -50,7 +51,7 @@ def _expected_keys(spec: ModelSpec) -> str:
     return ", ".join(names + ys)
 
 
-def load_npz(path: os.PathLike, spec: ModelSpec) -> Dict[str, Any]:
+def load_npz(path: os.PathLike, spec: ModelSpec) -> dict[str, Any]:
     source = str(path)
     try:
         with np.load(source, allow_pickle=False) as archive:
@@ -79,7 +80,7 @@ def _to_numpy(value: Any) -> Any:
     return np.asarray(value)
 
 
-def _from_batches(dataset: Any, max_samples: int) -> Dict[str, Any]:
+def _from_batches(dataset: Any, max_samples: int) -> dict[str, Any]:
     xs, ys, count = [], [], 0
     for index, batch in enumerate(dataset):
         if not isinstance(batch, (list, tuple)) or len(batch) < 1:
@@ -96,7 +97,7 @@ def _from_batches(dataset: Any, max_samples: int) -> Dict[str, Any]:
     return {"x": _concat(xs), "y": None if ys[0] is None else _concat(ys)}
 
 
-def _concat(parts: List[Any]) -> Any:
+def _concat(parts: list[Any]) -> Any:
     first = parts[0]
     if isinstance(first, dict):
         return {k: np.concatenate([p[k] for p in parts]) for k in first}
@@ -139,7 +140,7 @@ def _labels(y: Any, spec: ModelSpec) -> Any:
     return y
 
 
-def _name_inputs(x: Any, spec: ModelSpec, source: str) -> Dict[str, np.ndarray]:
+def _name_inputs(x: Any, spec: ModelSpec, source: str) -> dict[str, np.ndarray]:
     names = input_names(spec)
     if isinstance(x, dict):
         missing = [n for n in names if n not in x]
@@ -149,7 +150,9 @@ def _name_inputs(x: Any, spec: ModelSpec, source: str) -> Dict[str, np.ndarray]:
     else:
         items = x if isinstance(x, list) else [x]
         if len(items) != len(names):
-            raise InputError(source, f"the model has {len(names)} inputs ({', '.join(names)}), the data {len(items)} arrays")
+            raise InputError(
+                source, f"the model has {len(names)} inputs ({', '.join(names)}), the data {len(items)} arrays"
+            )
         arrays = dict(zip(names, (np.asarray(a) for a in items)))
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) != 1:
@@ -169,5 +172,9 @@ def subsample(data: ProbeData, max_samples: int, seed: int = 0) -> ProbeData:
         return data
     index = np.sort(np.random.default_rng(seed).choice(n, size=max_samples, replace=False))
     pick = lambda a: a[index]  # noqa: E731
-    y = {k: pick(v) for k, v in data.y.items()} if isinstance(data.y, dict) else (pick(data.y) if data.y is not None else None)
+    y = (
+        {k: pick(v) for k, v in data.y.items()}
+        if isinstance(data.y, dict)
+        else (pick(data.y) if data.y is not None else None)
+    )
     return ProbeData({k: pick(v) for k, v in data.inputs.items()}, y, data.source)

@@ -7,7 +7,7 @@ the trainable tail is trained on them, which turns minutes of backbone passes in
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
 
 from .activations import calls_in
 
@@ -38,12 +38,12 @@ def tensor_key(tensor) -> str:
     return f"{operation.name}:{node_index}:{tensor_index}"
 
 
-def frozen_front(model) -> Tuple[List[object], List[str]]:
+def frozen_front(model) -> tuple[list[object], list[str]]:
     """(tensors, names): the outputs of frozen operations that trainable ones consume, plus model
     inputs consumed directly by trainable operations. Empty when nothing upstream is frozen."""
     frozen_tensors = {id(t) for t in model.inputs}
-    producers: Dict[int, object] = {id(t): t for t in model.inputs}
-    front: Dict[int, Tuple[object, str]] = {}
+    producers: dict[int, object] = {id(t): t for t in model.inputs}
+    front: dict[int, tuple[object, str]] = {}
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer":
             continue

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 import numpy as np
 
@@ -49,7 +48,7 @@ def with_labels(task: Task, y: np.ndarray) -> Task:
     return task
 
 
-def class_ids(y: np.ndarray, task: Task) -> Optional[np.ndarray]:
+def class_ids(y: np.ndarray, task: Task) -> np.ndarray | None:
     """Integer class per sample (binary / multiclass), from sparse or one-hot labels."""
     y = np.asarray(y)
     if task.kind == "binary":
@@ -61,7 +60,7 @@ def class_ids(y: np.ndarray, task: Task) -> Optional[np.ndarray]:
     return None
 
 
-def score_bounds(task: Task) -> Tuple[float, float]:
+def score_bounds(task: Task) -> tuple[float, float]:
     """The lowest and highest value ``correctness`` can give: [0, 1], or [-inf, 0] for regression."""
     return (-math.inf, 0.0) if task.kind == "regression" else (0.0, 1.0)
 

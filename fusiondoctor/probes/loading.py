@@ -42,7 +42,9 @@ def load_for_probing(path: os.PathLike, unsafe: bool = False):
     except InputError:
         raise
     except Exception as exc:  # Keras raises many types for files it cannot rebuild
-        raise InputError(source, f"Keras cannot rebuild the model for probing ({type(exc).__name__}: {str(exc)[:160]})") from None
+        raise InputError(
+            source, f"Keras cannot rebuild the model for probing ({type(exc).__name__}: {str(exc)[:160]})"
+        ) from None
 
 
 def _load_keras2_h5(source: str, config: dict, training_config, unsafe: bool):

@@ -8,7 +8,7 @@ it (the diagnosis is incomplete, so the exit code is 2), and no rule ever crashe
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..errors import InputError
 from ..measurements import MEASUREMENTS, Measurements

@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from ..live.keras_model import layer_at
 from ..measurements import (
-    Ablation, AblationResult, BatchNormShift, BranchProbe, InputStats, OperandScale,
+    Ablation,
+    AblationResult,
+    BatchNormShift,
+    BranchProbe,
+    InputStats,
+    OperandScale,
 )
 from ..model import vocab
 from ..model.graph import Head, Merge, heads, merges
 from ..model.spec import ModelSpec
-from ..live.keras_model import layer_at
+from ..model.task import LabelSummary
 from . import activations, frontier
 from .data import ProbeData, input_names, subsample
-from ..model.task import LabelSummary
 from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
 
 #: Probing aims to finish its forward passes within this many seconds; fewer samples are used if needed.
@@ -43,7 +47,7 @@ ABLATION_ROUNDS = 500
 PROBE_FOLDS = 3
 
 
-def _live_input_names(model, spec: ModelSpec, data: ProbeData) -> List[str]:
+def _live_input_names(model, spec: ModelSpec, data: ProbeData) -> list[str]:
     """Input names in the order the live model takes them."""
     try:
         names = [t._keras_history[0].name for t in model.inputs]
@@ -52,7 +56,7 @@ def _live_input_names(model, spec: ModelSpec, data: ProbeData) -> List[str]:
     return names if names and set(names) == set(data.inputs) else input_names(spec)
 
 
-def _call(model, arrays: List[np.ndarray], batch_size: int) -> List[np.ndarray]:
+def _call(model, arrays: list[np.ndarray], batch_size: int) -> list[np.ndarray]:
     """The model's outputs on ``arrays`` in inference mode, calling it on one batch after another."""
     import keras
 
@@ -73,10 +77,10 @@ class Front:
         self.features = features
         self.ancestry = ancestry
         self.front_model = front_model
-        self._tails: Dict[tuple, object] = {}
+        self._tails: dict[tuple, object] = {}
 
     @classmethod
-    def of(cls, model, inputs: List[np.ndarray], batch_size: int) -> Optional["Front"]:
+    def of(cls, model, inputs: list[np.ndarray], batch_size: int) -> Front | None:
         import keras
 
         tensors, _ = frontier.frozen_front(model)
@@ -100,7 +104,9 @@ class Front:
         """True when every front feature depends on input ``position`` alone or not at all."""
         return all(position not in a or a == frozenset({position}) for a in self.ancestry)
 
-    def ablated(self, position: int, mode: str, order: np.ndarray, inputs: List[np.ndarray], replace) -> List[np.ndarray]:
+    def ablated(
+        self, position: int, mode: str, order: np.ndarray, inputs: list[np.ndarray], replace
+    ) -> list[np.ndarray]:
         """Front features with input ``position`` zeroed, mean-replaced or shuffled."""
         affected = [i for i, a in enumerate(self.ancestry) if a == frozenset({position})]
         features = list(self.features)
@@ -125,7 +131,7 @@ class Probes:
     """The live model and a bounded data sample; each measurement is computed on first use."""
 
     def __init__(self, model, spec: ModelSpec, data: ProbeData, batch_size: int = activations.BATCH_SIZE,
-                 budget_seconds: Optional[float] = DEFAULT_BUDGET_SECONDS):
+                 budget_seconds: float | None = DEFAULT_BUDGET_SECONDS):
         self.model = model
         self.spec = spec
         self.data = data
@@ -160,39 +166,39 @@ class Probes:
     # ---- basics ------------------------------------------------------------------------------
 
     @functools.cached_property
-    def head(self) -> Optional[Head]:
+    def head(self) -> Head | None:
         found = list(heads(self.spec))
         return found[0] if found else None
 
     @functools.cached_property
-    def task(self) -> Optional[Task]:
+    def task(self) -> Task | None:
         return task_of(self.head) if self.head else None
 
     @functools.cached_property
-    def head_labels(self) -> Optional[np.ndarray]:
+    def head_labels(self) -> np.ndarray | None:
         """The labels of the first output, which the ablation scores against."""
         if self.head is None:
             return None
         return self.data.labels_for(self.head.output.name, [o.name for o in self.spec.outputs])
 
     @functools.cached_property
-    def labels(self) -> Dict[str, LabelSummary]:
+    def labels(self) -> dict[str, LabelSummary]:
         """The form and range of each output's labels (outputs without labels are left out)."""
         outputs = [o.name for o in self.spec.outputs]
         found = {name: self.data.labels_for(name, outputs) for name in outputs}
         return {name: LabelSummary.of(y) for name, y in found.items() if y is not None}
 
     @functools.cached_property
-    def front(self) -> Optional["Front"]:
+    def front(self) -> Front | None:
         """The frozen front (a frozen backbone's outputs), computed once for all probes."""
         self.calibrate()
         return Front.of(self.model, self.inputs, self.batch_size)
 
-    def _predict(self, model, arrays: List[np.ndarray]) -> List[np.ndarray]:
+    def _predict(self, model, arrays: list[np.ndarray]) -> list[np.ndarray]:
         out = model.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=self.batch_size, verbose=0)
         return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
 
-    def _tail_predict(self, outputs: list, features: List[np.ndarray]) -> List[np.ndarray]:
+    def _tail_predict(self, outputs: list, features: list[np.ndarray]) -> list[np.ndarray]:
         """Values of ``outputs`` from front features: a front tensor is its own feature; the rest
         runs through a tail model built on the front."""
         position = {id(t): i for i, t in enumerate(self.front.tensors)}
@@ -201,20 +207,20 @@ class Probes:
         return [features[position[id(t)]] if id(t) in position else next(computed) for t in outputs]
 
     @functools.cached_property
-    def predictions(self) -> List[np.ndarray]:
+    def predictions(self) -> list[np.ndarray]:
         self.calibrate()
         if self.front is not None:
             return self._tail_predict(list(self.model.outputs), self.front.features)
         return self._predict(self.model, self.inputs)
 
     @functools.cached_property
-    def fusion_merges(self) -> List[Merge]:
+    def fusion_merges(self) -> list[Merge]:
         return [m for m in merges(self.spec) if m.is_fusion]
 
     # ---- merge operands ----------------------------------------------------------------------
 
     @functools.cached_property
-    def _operand_activations(self) -> Dict[str, np.ndarray]:
+    def _operand_activations(self) -> dict[str, np.ndarray]:
         keys = list(dict.fromkeys(k for m in self.fusion_merges for k in m.node.inputs))
         if not keys:
             return {}
@@ -227,7 +233,7 @@ class Probes:
         return {k: v.reshape(len(v), -1) for k, v in kept.items()}
 
     @functools.cached_property
-    def merge_scales(self) -> Dict[str, Tuple[OperandScale, ...]]:
+    def merge_scales(self) -> dict[str, tuple[OperandScale, ...]]:
         """Per fusion merge: RMS and share of exact zeros of each operand on the data."""
         result = {}
         acts = self._operand_activations
@@ -244,16 +250,18 @@ class Probes:
     # ---- batch normalization -----------------------------------------------------------------
 
     @functools.cached_property
-    def batchnorm(self) -> Tuple[BatchNormShift, ...]:
+    def batchnorm(self) -> tuple[BatchNormShift, ...]:
         """Each BatchNormalization layer's moving statistics against the statistics of its inputs."""
         nodes = [n for n in self.spec.nodes.values() if n.layer.class_name in vocab.BATCHNORM_CLASSES]
         nodes = [n for n in nodes if len(n.inputs) == 1]
         if not nodes:
             return ()
-        sums: Dict[str, List[np.ndarray]] = {}
-        counts: Dict[str, int] = {}
+        sums: dict[str, list[np.ndarray]] = {}
+        counts: dict[str, int] = {}
         axes = {n.key: self._channel_axis(n) for n in nodes}
-        for batch in activations.stream(self.model, self.spec, [n.inputs[0] for n in nodes], self.inputs, self.batch_size):
+        for batch in activations.stream(
+            self.model, self.spec, [n.inputs[0] for n in nodes], self.inputs, self.batch_size
+        ):
             for node in nodes:
                 value = np.asarray(batch[node.inputs[0]], dtype="float64")
                 axis = axes[node.key] % value.ndim
@@ -288,7 +296,7 @@ class Probes:
     # ---- inputs ----------------------------------------------------------------------------
 
     @functools.cached_property
-    def input_stats(self) -> Tuple[InputStats, ...]:
+    def input_stats(self) -> tuple[InputStats, ...]:
         """Range, mean, spread and share of integers of each numeric input, from a few samples."""
         rows = []
         for name, array in zip(self.names, self.inputs):
@@ -310,14 +318,14 @@ class Probes:
     def _score(self, predictions: np.ndarray) -> np.ndarray:
         return correctness(predictions, self.head_labels, self.task)
 
-    def chance(self) -> Optional[float]:
+    def chance(self) -> float | None:
         if self.task is None or self.head_labels is None or self.task.kind not in ("binary", "multiclass"):
             return None
         ids = class_ids(self.head_labels, self.task)
         return float(np.bincount(ids).max() / len(ids))
 
     @functools.cached_property
-    def ablation(self) -> Optional[AblationResult]:
+    def ablation(self) -> AblationResult | None:
         """Per input and mode (zero / mean / shuffle): the drop of the per-sample score, with a
         bootstrap interval. None without labels or a classification/regression head."""
         if self.head_labels is None or self.task is None or len(self.names) < 2:
@@ -343,7 +351,7 @@ class Probes:
             return np.broadcast_to(array.mean(axis=0, keepdims=True), array.shape).astype(array.dtype)
         return array[order]
 
-    def _ablated_predictions(self, position: int, mode: str, order: np.ndarray) -> Tuple[np.ndarray, str]:
+    def _ablated_predictions(self, position: int, mode: str, order: np.ndarray) -> tuple[np.ndarray, str]:
         front = self.front
         if front is not None and front.separable(position):
             features = front.ablated(position, mode, order, self.inputs, self._replacement)
@@ -356,7 +364,7 @@ class Probes:
     # ---- linear probes on branch features ----------------------------------------------------
 
     @functools.cached_property
-    def branch_probes(self) -> Tuple[BranchProbe, ...]:
+    def branch_probes(self) -> tuple[BranchProbe, ...]:
         """Cross-validated logistic-regression accuracy of each operand's features, and of their
         concatenation, at each fusion merge (classification heads only)."""
         if self.head_labels is None or self.task is None or self.task.kind not in ("binary", "multiclass"):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Dict, Iterable, List, Set
+from collections.abc import Iterable
+from typing import Any
 
 from ..model import vocab
 
 #: Keyword arguments Keras 2 layers serialize and Keras 3 layers reject, by class.
-KERAS2_ONLY_KWARGS: Dict[str, Set[str]] = {
+KERAS2_ONLY_KWARGS: dict[str, set[str]] = {
     "LSTM": {"time_major", "implementation"},
     "GRU": {"time_major", "implementation"},
     "SimpleRNN": {"time_major"},
@@ -24,7 +25,7 @@ KERAS2_ONLY_KWARGS: Dict[str, Set[str]] = {
 _UNRECOGNIZED = re.compile(r"Unrecognized keyword arguments passed to (\w+): \{(.*)\}")
 
 
-def _layer_entries(config: Dict[str, Any]) -> Iterable[Dict[str, Any]]:
+def _layer_entries(config: dict[str, Any]) -> Iterable[dict[str, Any]]:
     """Every layer entry, nested models and wrapped layers included."""
     for entry in config.get("config", {}).get("layers", []) if isinstance(config.get("config"), dict) else []:
         if not isinstance(entry, dict):
@@ -39,7 +40,7 @@ def _layer_entries(config: Dict[str, Any]) -> Iterable[Dict[str, Any]]:
                 yield wrapped
 
 
-def drop_kwargs(config: Dict[str, Any], class_name: str, names: Iterable[str]) -> int:
+def drop_kwargs(config: dict[str, Any], class_name: str, names: Iterable[str]) -> int:
     """Remove ``names`` from the config of every ``class_name`` layer; returns how many were removed."""
     removed = 0
     for entry in _layer_entries(config):
@@ -60,17 +61,19 @@ def unrecognized_kwargs(message: str) -> tuple:
     return match.group(1), names
 
 
-def _renumber_nested_calls(model_config: Dict[str, Any]) -> None:
+def _renumber_nested_calls(model_config: dict[str, Any]) -> None:
     """Keras 2 refers to the n-th call of a nested model as node n+1; Keras 3 as node n."""
-    layers: List[Dict[str, Any]] = model_config.get("layers", [])
+    layers: list[dict[str, Any]] = model_config.get("layers", [])
     models = {e.get("name") for e in layers if isinstance(e, dict) and (
         e.get("class_name") in vocab.MODEL_CLASSES or isinstance((e.get("config") or {}).get("layers"), list))}
-    refs: List[list] = []
+    refs: list[list] = []
     for entry in layers:
         for node in entry.get("inbound_nodes") or []:
             if isinstance(node, list):
                 refs.extend(r for r in node if isinstance(r, list) and len(r) >= 3 and r[0] in models)
-    outputs = [r for r in model_config.get("output_layers") or [] if isinstance(r, list) and len(r) >= 3 and r[0] in models]
+    outputs = [
+        r for r in model_config.get("output_layers") or [] if isinstance(r, list) and len(r) >= 3 and r[0] in models
+    ]
     for name in models:
         used = [r for r in refs + outputs if r[0] == name]
         calls = len(next(e for e in layers if e.get("name") == name).get("inbound_nodes") or [])
@@ -83,7 +86,7 @@ def _renumber_nested_calls(model_config: Dict[str, Any]) -> None:
             _renumber_nested_calls(inner)
 
 
-def sanitize_keras2_config(config: Dict[str, Any]) -> Dict[str, Any]:
+def sanitize_keras2_config(config: dict[str, Any]) -> dict[str, Any]:
     """A copy of a Keras 2 model config that Keras 3's legacy loader accepts."""
     clean = copy.deepcopy(config)
     for class_name, names in KERAS2_ONLY_KWARGS.items():

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Callable, Dict
+from collections.abc import Callable
 
 from ..types import Report
 from . import html, json_report, markdown, sarif, text
 
-RENDERERS: Dict[str, Callable[..., str]] = {
-    "text": text.render, "json": json_report.render, "sarif": sarif.render, "markdown": markdown.render, "html": html.render,
+RENDERERS: dict[str, Callable[..., str]] = {
+    "text": text.render,
+    "json": json_report.render,
+    "sarif": sarif.render,
+    "markdown": markdown.render,
+    "html": html.render,
 }
 SUFFIXES = {".txt": "text", ".json": "json", ".sarif": "sarif", ".md": "markdown", ".markdown": "markdown",
             ".html": "html", ".htm": "html"}

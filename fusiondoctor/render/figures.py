@@ -40,7 +40,7 @@ def report_images(report: Report) -> dict[str, bytes]:
     subjects = [s for s in report.inputs if isinstance(s, Subject)]
     images = {}
     for subject in subjects:
-        prefix = f"{subject.name}: " if len(subjects) > 1 else ""
+        prefix = f"{Path(subject.name).name}: " if len(subjects) > 1 else ""
         for name, draw in figures_for(subject, report).items():
             images[prefix + name] = plots.figure_bytes(draw())
     return images

@@ -6,7 +6,7 @@ import functools
 import io
 import math
 import warnings
-from typing import Dict, List, Optional, Sequence
+from collections.abc import Sequence
 
 from ..history.spec import HistorySpec, Series
 from ..types import Finding, Severity
@@ -35,9 +35,9 @@ def _pyplot():
     return plt
 
 
-def _panels(history: HistorySpec) -> Dict[str, List[Series]]:
+def _panels(history: HistorySpec) -> dict[str, list[Series]]:
     """Metric base name -> its training and validation series; losses first, then accuracies."""
-    panels: Dict[str, List[Series]] = {}
+    panels: dict[str, list[Series]] = {}
     for series in history.series.values():
         if series.base == "learning_rate" or not series.values:
             continue
@@ -47,7 +47,7 @@ def _panels(history: HistorySpec) -> Dict[str, List[Series]]:
 
 
 @_quiet
-def learning_curves(history: HistorySpec, findings: Sequence[Finding] = (), title: Optional[str] = None):
+def learning_curves(history: HistorySpec, findings: Sequence[Finding] = (), title: str | None = None):
     """A figure with one panel per metric (training and validation), findings marked at their epochs."""
     plt = _pyplot()
     panels = _panels(history)
@@ -77,7 +77,7 @@ def learning_curves(history: HistorySpec, findings: Sequence[Finding] = (), titl
 
 def _mark(ax, base: str, findings: Sequence[Finding]) -> None:
     """Epoch findings as dotted lines; whole-run findings listed in the panel's corner."""
-    whole_run: Dict[str, Severity] = {}
+    whole_run: dict[str, Severity] = {}
     for finding in findings:
         metric = finding.location.metric
         if metric is None or metric.removeprefix("val_") != base:
@@ -97,10 +97,22 @@ def _mark(ax, base: str, findings: Sequence[Finding]) -> None:
 
 @_quiet
 def figure_bytes(fig, fmt: str = "png") -> bytes:
+    _drawable_texts(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=110)
     _pyplot().close(fig)
     return buffer.getvalue()
+
+
+def _drawable_texts(fig) -> None:
+    """Names come from user files: a lone surrogate (a JSON "\\ud800" escape) cannot be drawn by any
+    font, so it is shown as U+FFFD instead of crashing the renderer."""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        label = text.get_text()
+        if isinstance(label, str) and not label.isascii():
+            text.set_text("".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in label))
 
 
 def save_figure(fig, path: str) -> None:
@@ -112,7 +124,7 @@ def save_figure(fig, path: str) -> None:
 
 
 @_quiet
-def merge_scales(scales: Dict[str, list], title: str = "branch scale at each fusion merge"):
+def merge_scales(scales: dict[str, list], title: str = "branch scale at each fusion merge"):
     """Bar chart: RMS of each operand per merge (log scale), dead operands marked."""
     plt = _pyplot()
     merges_ = list(scales.items())
@@ -162,8 +174,16 @@ def batchnorm_shift(shifts: list, title: str = "BatchNormalization: data vs movi
     trained = [s for s in shifts if not s.fresh]
     fig, ax = plt.subplots(figsize=(max(4.2, 0.12 * len(trained) + 2), 3.2))
     if trained:
-        ax.plot(range(len(trained)), [s.mean_shift for s in trained], marker="o", markersize=3, label="mean shift (std)")
-        ax.plot(range(len(trained)), [s.log_var_ratio for s in trained], marker="s", markersize=3, label="|log variance ratio|")
+        ax.plot(
+            range(len(trained)), [s.mean_shift for s in trained], marker="o", markersize=3, label="mean shift (std)"
+        )
+        ax.plot(
+            range(len(trained)),
+            [s.log_var_ratio for s in trained],
+            marker="s",
+            markersize=3,
+            label="|log variance ratio|",
+        )
         ax.set_xlabel("BatchNormalization layer (input side first)")
         ax.legend(fontsize=7)
     else:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 from ..measurements import Measurements
 from ..model import vocab
@@ -77,14 +77,21 @@ def fusion_branch_scale(model: ModelSpec, measurements: Measurements, options: S
         ratio = loud.rms / quiet.rms
         if ratio >= options.max_rms_ratio:
             yield Symptom(
-                f"at merge '{path}' the branch from '{loud.producer}' is {ratio:.0f}x louder (RMS {loud.rms:.3g}) than the "
+                f"at merge '{path}' the branch from '{loud.producer}' is {ratio:.0f}x louder "
+                f"(RMS {loud.rms:.3g}) than the "
                 f"branch from '{quiet.producer}' (RMS {quiet.rms:.3g})",
                 Location(layer=path),
-                {"rms": ", ".join(f"{r.producer}={r.rms:.4g}" for r in rows), "rms_ratio": _r(ratio),
-                 "max_rms_ratio": options.max_rms_ratio},
-                Fix("Normalize each branch before the merge (LayerNormalization or BatchNormalization)",
+                {
+                    "rms": ", ".join(f"{r.producer}={r.rms:.4g}" for r in rows),
+                    "rms_ratio": _r(ratio),
+                    "max_rms_ratio": options.max_rms_ratio,
+                },
+                Fix(
+                    "Normalize each branch before the merge (LayerNormalization or BatchNormalization)",
                     "fused = layers.concatenate([layers.LayerNormalization()(a), layers.LayerNormalization()(b)])",
-                    (PatchOp("graph", path, "normalize_operands", "LayerNormalization"),)))
+                    (PatchOp("graph", path, "normalize_operands", "LayerNormalization"),),
+                ),
+            )
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,9 @@ def batchnorm_statistics_shift(measurements: Measurements, options: BatchNormOpt
     if fresh:
         yield NotInspected(f"{len(fresh)} BatchNormalization layers have never-trained statistics (still 0 and 1), "
                            f"e.g. '{fresh[0].path}': nothing to compare", Location(layer=fresh[0].path))
-    shifted = [s for s in trained if s.mean_shift > options.max_mean_shift or s.log_var_ratio > options.max_log_var_ratio]
+    shifted = [
+        s for s in trained if s.mean_shift > options.max_mean_shift or s.log_var_ratio > options.max_log_var_ratio
+    ]
     if not shifted:
         return
     first = shifted[0]
@@ -154,8 +163,12 @@ PREPROCESSING = {
     "NASNetMobile": "tf", "NASNetLarge": "tf", "ResNet50V2": "tf", "ResNet101V2": "tf", "ResNet152V2": "tf",
     "DenseNet121": "torch", "DenseNet169": "torch", "DenseNet201": "torch",
 }
-_EXPECTED = {"tf": "[-1, 1]", "caffe": "mean-subtracted BGR in about [-124, 152]", "torch": "ImageNet-standardized values",
-             "raw": "0-255 (the model rescales inside)"}
+_EXPECTED = {
+    "tf": "[-1, 1]",
+    "caffe": "mean-subtracted BGR in about [-124, 152]",
+    "torch": "ImageNet-standardized values",
+    "raw": "0-255 (the model rescales inside)",
+}
 
 
 @dataclass(frozen=True)
@@ -166,7 +179,7 @@ class ScalingOptions:
     max_unscaled: float = 10.0
 
 
-def _expected_range(model: ModelSpec, input_name: str) -> Optional[str]:
+def _expected_range(model: ModelSpec, input_name: str) -> str | None:
     for backbone in find_backbones(model):
         members = backbone.members
         if any(input_name in model.input_ancestry(k) for k in members):
@@ -237,7 +250,9 @@ def input_scaling(model: ModelSpec, measurements: Measurements, options: Scaling
         stats = dataclasses.replace(stats, minimum=low, maximum=high)
         expected = _expected_range(model, stats.name)
         problem = None
-        if expected == "tf" and (stats.maximum > 2.0 or stats.minimum >= 0 and stats.maximum <= 1.0 and stats.maximum > 0.2):
+        if expected == "tf" and (
+            stats.maximum > 2.0 or stats.minimum >= 0 and stats.maximum <= 1.0 and stats.maximum > 0.2
+        ):
             problem = "0-255 pixels" if stats.maximum > 2.0 else "[0, 1] values"
         elif expected == "raw" and 0 < stats.maximum <= 1.5:
             problem = "values already scaled to [0, 1]"
@@ -298,24 +313,36 @@ def labels_do_not_fit_loss(model: ModelSpec, measurements: Measurements) -> Iter
         yield from _label_problems(head_output.name, labels, width, loss.family, loss.name)
 
 
-def _label_problems(output: str, labels: LabelSummary, width: int, family: Optional[str],
+def _label_problems(output: str, labels: LabelSummary, width: int, family: str | None,
                     loss: str) -> Iterator[Symptom]:
     columns, low, high = labels.columns, labels.minimum, labels.maximum
     where = Location(output=output)
     evidence = {"labels_shape": str(labels.shape), "units": width, "loss": loss,
                 "label_min": _r(low), "label_max": _r(high)}
     if family == vocab.BINARY and (low < 0 or high > 1):
-        yield Symptom(f"binary crossentropy needs labels in [0, 1], but '{output}' gets labels from "
-                      f"{low:g} to {high:g}", where, evidence,
-                      Fix("Map the labels to 0/1, or use a categorical loss for class ids", "y = (y == positive_class).astype('float32')"))
+        yield Symptom(
+            f"binary crossentropy needs labels in [0, 1], but '{output}' gets labels from {low:g} to {high:g}",
+            where,
+            evidence,
+            Fix(
+                "Map the labels to 0/1, or use a categorical loss for class ids",
+                "y = (y == positive_class).astype('float32')",
+            ),
+        )
     elif family == vocab.BINARY and columns != width:
         yield Symptom(f"'{output}' has {width} unit(s) but its labels have {columns} column(s)", where, evidence,
                       Fix("Give the head one unit per label column", f"layers.Dense({columns}, activation='sigmoid')"))
     elif family == vocab.CATEGORICAL and columns == 1 and width > 1:
-        yield Symptom(f"categorical crossentropy on '{output}' gets integer class ids, not one-hot rows of {width}",
-                      where, evidence,
-                      Fix("Use sparse_categorical_crossentropy for integer labels", 'loss="sparse_categorical_crossentropy"',
-                          (PatchOp("loss", output, "name", "sparse_categorical_crossentropy"),)))
+        yield Symptom(
+            f"categorical crossentropy on '{output}' gets integer class ids, not one-hot rows of {width}",
+            where,
+            evidence,
+            Fix(
+                "Use sparse_categorical_crossentropy for integer labels",
+                'loss="sparse_categorical_crossentropy"',
+                (PatchOp("loss", output, "name", "sparse_categorical_crossentropy"),),
+            ),
+        )
     elif family == vocab.CATEGORICAL and columns != width:
         yield Symptom(f"'{output}' has {width} units but its one-hot labels have {columns} columns", where, evidence)
     elif family == vocab.SPARSE and columns > 1:
@@ -324,8 +351,12 @@ def _label_problems(output: str, labels: LabelSummary, width: int, family: Optio
                       Fix("Use categorical_crossentropy for one-hot labels", 'loss="categorical_crossentropy"',
                           (PatchOp("loss", output, "name", "categorical_crossentropy"),)))
     elif family == vocab.SPARSE and (high >= width or low < 0):
-        yield Symptom(f"class ids on '{output}' range from {low:g} to {high:g}, but {width} units allow 0 to {width - 1}",
-                      where, evidence, Fix("Number the classes from 0", "y = y - y.min()"))
+        yield Symptom(
+            f"class ids on '{output}' range from {low:g} to {high:g}, but {width} units allow 0 to {width - 1}",
+            where,
+            evidence,
+            Fix("Number the classes from 0", "y = y - y.min()"),
+        )
     else:
         yield from _balance(labels.class_counts, width, family, output, where, evidence)
 
@@ -358,9 +389,18 @@ class ContributionOptions:
     used_drop: float = 0.05
 
 
-@rule("FD505", "modality-collapse", Severity.WARNING, options=ContributionOptions, measures=("ablation",),
-      explained_by=("FD103", "FD501"), causes=("the unused modality carries no signal for these labels",
-                                               "one branch learns faster and the fused head stops listening to the other"))
+@rule(
+    "FD505",
+    "modality-collapse",
+    Severity.WARNING,
+    options=ContributionOptions,
+    measures=("ablation",),
+    explained_by=("FD103", "FD501"),
+    causes=(
+        "the unused modality carries no signal for these labels",
+        "one branch learns faster and the fused head stops listening to the other",
+    ),
+)
 def modality_collapse(measurements: Measurements, options: ContributionOptions) -> Iterator:
     """A fused model that ignores one of its inputs.
 
@@ -401,19 +441,28 @@ def modality_collapse(measurements: Measurements, options: ContributionOptions) 
     for name, row in best.items():
         if row.drop < options.unused_drop and used and name not in used:
             yield Symptom(
-                f"the model ignores input '{name}': replacing it (zeros, mean or shuffled) changes {result.metric} by at most "
+                f"the model ignores input '{name}': replacing it (zeros, mean or shuffled) "
+                f"changes {result.metric} by at most "
                 f"{row.drop:+.3f} on average, while ablating '{used[0]}' drops it by {best[used[0]].drop:.3f}",
                 Location(layer=name),
-                {"input": name, "metric": result.metric, "full_score": _r(result.full_score),
-                 **{f"drop_{r.input}_{r.mode}": f"{r.drop:+.3f} [{r.low:+.3f}, {r.high:+.3f}]" for r in result.rows},
-                 **{f"utilization_{k}": _r(v) for k, v in utilization.items()},
-                 "unused_drop": options.unused_drop, "used_drop": options.used_drop},
-                Fix("Normalize the branches before the merge and train with modality dropout",
+                {
+                    "input": name,
+                    "metric": result.metric,
+                    "full_score": _r(result.full_score),
+                    **{f"drop_{r.input}_{r.mode}": f"{r.drop:+.3f} [{r.low:+.3f}, {r.high:+.3f}]" for r in result.rows},
+                    **{f"utilization_{k}": _r(v) for k, v in utilization.items()},
+                    "unused_drop": options.unused_drop,
+                    "used_drop": options.used_drop,
+                },
+                Fix(
+                    "Normalize the branches before the merge and train with modality dropout",
                     "text_features = layers.Dropout(0.3, noise_shape=(None, 1))(text_features)",
-                    (PatchOp("graph", None, "modality_dropout", name),)))
+                    (PatchOp("graph", None, "modality_dropout", name),),
+                ),
+            )
 
 
-def _loudness_over(rows, name: str) -> Optional[tuple]:
+def _loudness_over(rows, name: str) -> tuple | None:
     """(the loudest other operand, its RMS over the named operand's) at one merge, if both are live."""
     mine = next((r for r in rows if r.producer == name and r.rms > 0), None)
     others = [r for r in rows if r.producer != name and r.rms > 0]
@@ -480,8 +529,13 @@ def fusion_worse_than_branch(model: ModelSpec, measurements: Measurements,
         fix = Fix("Normalize each branch before the merge", "layers.LayerNormalization()(features)",
                   (PatchOp("graph", path, "normalize_operands", "LayerNormalization"),))
         if best - fused > max(options.margin, options.spreads * spread):
-            yield Symptom(f"at merge '{path}' a linear probe on the fused features scores {fused:.3f}, below the branch "
-                          f"from '{best_name}' alone ({best:.3f})", Location(layer=path), evidence, fix)
+            yield Symptom(
+                f"at merge '{path}' a linear probe on the fused features scores {fused:.3f}, below the branch "
+                f"from '{best_name}' alone ({best:.3f})",
+                Location(layer=path),
+                evidence,
+                fix,
+            )
         elif (model_score is not None and loudness is not None and loudness[1] >= options.loud_ratio
               and model_score < best - max(options.margin, best_std)):
             loud_name, ratio = loudness

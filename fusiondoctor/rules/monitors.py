@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..measurements import MonitorReadings
 from ..registry import rule
@@ -59,11 +59,21 @@ def batchnorm_drift(monitor: MonitorReadings, options: DriftOptions) -> Iterator
         f"{len(drifting)} BatchNormalization layers of the {monitor.backbone_bn[worst]} backbone have drifted since "
         f"training started; '{worst}' moved by {drifting[worst]:.2f} of its starting standard deviation",
         Location(layer=worst, epoch=monitor.epoch),
-        {"drifting_layers": len(drifting), "worst": worst, "worst_drift": _r(drifting[worst]),
-         "max_drift": options.max_drift, "checked_layers": len(monitor.bn_drift)},
-        Fix("Freeze the backbone's BatchNormalization layers",
-            "for layer in base.layers:\n    if isinstance(layer, keras.layers.BatchNormalization):\n        layer.trainable = False",
-            (PatchOp("graph", None, "freeze_batchnorm", sorted(drifting)),)))
+        {
+            "drifting_layers": len(drifting),
+            "worst": worst,
+            "worst_drift": _r(drifting[worst]),
+            "max_drift": options.max_drift,
+            "checked_layers": len(monitor.bn_drift),
+        },
+        Fix(
+            "Freeze the backbone's BatchNormalization layers",
+            "for layer in base.layers:\n"
+            "    if isinstance(layer, keras.layers.BatchNormalization):\n"
+            "        layer.trainable = False",
+            (PatchOp("graph", None, "freeze_batchnorm", sorted(drifting)),),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -113,13 +123,21 @@ def branch_gradient_imbalance(monitor: MonitorReadings, options: BranchGradientO
         ratio = live[strong] / live[weak]
         if ratio >= options.max_ratio:
             yield Symptom(
-                f"at merge '{merge}' the branch from '{strong}' gets {ratio:.0f}x the gradient (RMS {live[strong]:.3g}) "
+                f"at merge '{merge}' the branch from '{strong}' gets {ratio:.0f}x the gradient "
+                f"(RMS {live[strong]:.3g}) "
                 f"of the branch from '{weak}' ({live[weak]:.3g}): the weak branch barely learns",
                 Location(layer=merge, epoch=monitor.epoch),
-                {"gradient_rms": ", ".join(f"{b}={v:.3g}" for b, v in rms.items()), "ratio": _r(ratio),
-                 "max_ratio": options.max_ratio},
-                Fix("Normalize the branches before the merge", "layers.LayerNormalization()(features)",
-                    (PatchOp("graph", merge, "normalize_operands", "LayerNormalization"),)))
+                {
+                    "gradient_rms": ", ".join(f"{b}={v:.3g}" for b, v in rms.items()),
+                    "ratio": _r(ratio),
+                    "max_ratio": options.max_ratio,
+                },
+                Fix(
+                    "Normalize the branches before the merge",
+                    "layers.LayerNormalization()(features)",
+                    (PatchOp("graph", merge, "normalize_operands", "LayerNormalization"),),
+                ),
+            )
 
 
 @dataclass(frozen=True)
@@ -238,7 +256,9 @@ def weights_never_change(monitor: MonitorReadings) -> Iterator[Symptom]:
     if monitor.checks < 1 or not monitor.unchanged:
         return
     yield Symptom(
-        f"{len(monitor.unchanged)} trainable layers have exactly their initial weights after epoch {monitor.epoch + 1}: "
+        f"{len(monitor.unchanged)} trainable layers have exactly their initial weights "
+        f"after epoch {monitor.epoch + 1}: "
         + ", ".join(f"'{p}'" for p in monitor.unchanged[:5]),
         Location(layer=monitor.unchanged[0], epoch=monitor.epoch),
-        {"layers": ", ".join(monitor.unchanged[:10]), "count": len(monitor.unchanged)})
+        {"layers": ", ".join(monitor.unchanged[:10]), "count": len(monitor.unchanged)},
+    )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, List
 
 from ..model import vocab
 from ..model.backbones import Backbone, find_backbones
@@ -12,6 +12,7 @@ from ..model.graph import axis_size, feeds_weighted_layer, merges
 from ..model.spec import ModelSpec, Node
 from ..registry import rule
 from ..types import Fix, Location, NotInspected, PatchOp, Severity, Symptom
+
 
 def _output_name(model: ModelSpec, node: Node) -> str | None:
     for output in model.outputs:
@@ -187,7 +188,8 @@ def unnormalized_fusion_branches(model: ModelSpec, options: FusionWidthOptions) 
         unknown = [o for o in merge.operands if o.normalized is None]
         if unknown:
             yield NotInspected(
-                f"merge '{merge.node.layer.path}' has an operand behind layer '{unknown[0].producer}', whose effect on scale is unknown",
+                f"merge '{merge.node.layer.path}' has an operand behind layer '{unknown[0].producer}', "
+                "whose effect on scale is unknown",
                 Location(layer=merge.node.layer.path),
             )
             continue
@@ -229,7 +231,7 @@ def _has_head(model: ModelSpec, backbone: Backbone) -> bool:
     )
 
 
-def transferred_backbones(model: ModelSpec) -> List[Backbone]:
+def transferred_backbones(model: ModelSpec) -> list[Backbone]:
     """Recognized keras.applications backbones that carry a new head (transfer learning)."""
     return [b for b in find_backbones(model) if _has_head(model, b)]
 
@@ -243,7 +245,7 @@ def _bn_in_training_mode(model: ModelSpec, node: Node) -> bool:
     return node.layer.trainable and node.training is not False
 
 
-def _bn_fix(model: ModelSpec, backbone: Backbone, drifting: List[Node]) -> Fix:
+def _bn_fix(model: ModelSpec, backbone: Backbone, drifting: list[Node]) -> Fix:
     freeze = PatchOp("graph", backbone.prefix.rstrip("/") or None, "freeze_batchnorm", [n.layer.path for n in drifting])
     if backbone.nested and model.keras_major == 2:
         return Fix(
@@ -253,7 +255,9 @@ def _bn_fix(model: ModelSpec, backbone: Backbone, drifting: List[Node]) -> Fix:
         )
     return Fix(
         "Freeze the backbone's BatchNormalization layers (training=False alone is overridden by fit in Keras 3)",
-        "for layer in base_model.layers:\n    if isinstance(layer, keras.layers.BatchNormalization):\n        layer.trainable = False",
+        "for layer in base_model.layers:\n"
+        "    if isinstance(layer, keras.layers.BatchNormalization):\n"
+        "        layer.trainable = False",
         (freeze,),
     )
 
@@ -302,13 +306,16 @@ def backbone_batchnorm_training_mode(model: ModelSpec) -> Iterator[Symptom]:
             continue
         asked_inference = any(n.training is False for n in drifting)
         if is_legacy_keras(model.keras_version) and not any(n.layer.trainable for n in drifting):
-            why = "are frozen, but Keras 2.0-2.3 still normalizes frozen BatchNormalization with batch statistics (keras#9214)"
+            why = ("are frozen, but Keras 2.0-2.3 still normalizes frozen BatchNormalization with batch statistics "
+                   "(keras#9214)")
         elif asked_inference and model.keras_major >= 3:
-            why = "are trainable; the backbone is called with training=False, but Keras 3 fit() overrides that (keras#20285)"
+            why = ("are trainable; the backbone is called with training=False, but Keras 3 fit() overrides that "
+                   "(keras#20285)")
         else:
             why = "are trainable and run in training mode, so fine-tuning overwrites their pretrained statistics"
         yield Symptom(
-            f"{backbone.arch} backbone '{backbone.location(model)}': {len(drifting)} of {len(bn)} BatchNormalization layers {why}",
+            f"{backbone.arch} backbone '{backbone.location(model)}': "
+            f"{len(drifting)} of {len(bn)} BatchNormalization layers {why}",
             Location(layer=backbone.location(model)),
             {
                 "backbone": backbone.arch,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, List, Optional, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -35,17 +35,17 @@ DEFAULT_TRIAL_SAMPLES = 4096
 class Confirmation:
     report: Report
     baseline: Trial
-    trials: List[Trial]
+    trials: list[Trial]
     settings: TrialSettings
     holdout_samples: int
-    written: Optional[str] = None
+    written: str | None = None
 
-    def best(self) -> Optional[Trial]:
+    def best(self) -> Trial | None:
         confirmed = [t for t in self.trials if t.verdict == "confirmed"]
         return max(confirmed, key=lambda t: t.gain) if confirmed else None
 
 
-def _patchable(findings: Iterable[Finding]) -> List[Finding]:
+def _patchable(findings: Iterable[Finding]) -> list[Finding]:
     seen, chosen = set(), []
     for finding in findings:
         if finding.fix and finding.fix.patch:
@@ -72,7 +72,7 @@ def _ancestry(spec):
     return lookup
 
 
-def _static_finding(code: str, config: dict, compile_config: dict, runner: TrialRunner) -> Optional[bool]:
+def _static_finding(code: str, config: dict, compile_config: dict, runner: TrialRunner) -> bool | None:
     """Whether a model/compile rule still finds ``code`` in a candidate config; None for other rules."""
     rule = get_rule(code)
     if not set(rule.needs) <= {"model", "compiled"}:
@@ -82,7 +82,7 @@ def _static_finding(code: str, config: dict, compile_config: dict, runner: Trial
     return any(f.code == code for f in report.findings)
 
 
-def _finding_gone(trial: Trial, config: dict, compile_config: dict, runner: TrialRunner) -> Optional[bool]:
+def _finding_gone(trial: Trial, config: dict, compile_config: dict, runner: TrialRunner) -> bool | None:
     still_there = _static_finding(trial.code, config, compile_config, runner)
     if still_there is not None:
         return not still_there
@@ -106,10 +106,10 @@ def _history(values: dict):
     return read_history(values, name="<candidate history>")
 
 
-def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ignore: Iterable[str] = (),
-            epochs: int = 5, seeds: int = 3, budget: Optional[float] = None, keep_weights: str = "frozen",
+def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
+            epochs: int = 5, seeds: int = 3, budget: float | None = None, keep_weights: str = "frozen",
             max_samples: int = DEFAULT_TRIAL_SAMPLES, unsafe: bool = False, distribution: Any = None,
-            progress: bool = True, settings: Optional[Settings] = None, write: Optional[str] = None) -> Confirmation:
+            progress: bool = True, settings: Settings | None = None, write: str | None = None) -> Confirmation:
     """Diagnose ``model`` with ``data``, then retrain it with each patchable fix against the
     unpatched baseline over ``seeds`` seeds, and give each fix a verdict."""
     base = resolve(settings, select=select, ignore=ignore)
@@ -142,14 +142,19 @@ def confirm(model: Any, data: Any, *, select: Optional[Iterable[str]] = None, ig
         if blocker is None and trials[-1].verdict == "confirmed" and _never_learns(baseline):
             blocker = trials[-1].code
     bar.done()
-    result = Confirmation(dataclasses.replace(report, trials=tuple(t.as_dict(baseline) for t in trials)), baseline, trials,
-                          trial_settings, len(runner.val_idx))
+    result = Confirmation(
+        dataclasses.replace(report, trials=tuple(t.as_dict(baseline) for t in trials)),
+        baseline,
+        trials,
+        trial_settings,
+        len(runner.val_idx),
+    )
     if write:
         result.written = _write_best(result, write)
     return result
 
 
-def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker: Optional[str] = None) -> Trial:
+def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker: str | None = None) -> Trial:
     """One candidate's runs and verdict. ``blocker``: a confirmed fix's code for a baseline that never
     learns; a candidate that keeps that finding cannot learn either, and is not trained."""
     trial = Trial(finding.code, finding.fix.title, finding.location.layer or finding.location.output, finding.fix.patch)
@@ -208,7 +213,7 @@ def _refuse_overwrite(path: str, source: Any) -> None:
         raise FusionDoctorError(f"--write {path} would overwrite the input model; choose another path")
 
 
-def _write_best(result: Confirmation, path: str) -> Optional[str]:
+def _write_best(result: Confirmation, path: str) -> str | None:
     best = result.best()
     if best is None or best.model is None:
         return None

@@ -9,8 +9,9 @@ import statistics
 import sys
 import time
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,6 @@ from ..probes import frontier
 from ..probes.activations import BATCH_SIZE
 from ..probes.labels import Task, class_ids, correctness, score_bounds, task_of
 from .patches import PatchError
-
 
 #: Why a run may end before its last epoch with its score known (``Run.ended``).
 ENDINGS = {
@@ -34,10 +34,10 @@ class Run:
     """One training run of one model on one seed."""
 
     seed: int
-    scores: List[float] = field(default_factory=list)  # holdout score after each epoch
-    history: Dict[str, List[float]] = field(default_factory=dict)
+    scores: list[float] = field(default_factory=list)  # holdout score after each epoch
+    history: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
-    error: Optional[str] = None
+    error: str | None = None
     cut: bool = False  # the budget stopped it before its last epoch
     ended: str = ""  # a key of ENDINGS: it stopped early because more epochs could not change what counts
 
@@ -60,17 +60,17 @@ class Trial:
 
     code: str
     title: str
-    location: Optional[str]
+    location: str | None
     patch: tuple
-    runs: List[Run] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
     verdict: str = "pending"
     gain: float = math.nan
     spread: float = math.nan
-    finding_gone: Optional[bool] = None
+    finding_gone: bool | None = None
     note: str = ""
     model: Any = None  # the last trained candidate (for --write)
 
-    def as_dict(self, baseline: "Trial") -> dict:
+    def as_dict(self, baseline: Trial) -> dict:
         return {
             "code": self.code, "fix": self.title, "location": self.location, "verdict": self.verdict,
             "metric_gain": _clean(self.gain), "spread": _clean(self.spread), "finding_gone": self.finding_gone,
@@ -96,7 +96,7 @@ def _summary(runs: Sequence[Run]) -> dict:
 def endings(runs: Sequence[Run]) -> str:
     """The runs that ended early, and why: "seed 0 after epoch 3 (reached the best possible score)";
     runs that ended alike are named together ("seeds 0, 1, 2 untrained (...)")."""
-    groups: Dict[Tuple[str, str], List[int]] = {}
+    groups: dict[tuple[str, str], list[int]] = {}
     for r in runs:
         if r.ended:
             when = "untrained" if r.ended == "constant" else f"after epoch {len(r.scores)}"
@@ -120,7 +120,7 @@ class TrialSettings:
     seeds: int = 3
     batch_size: int = 32
     holdout: float = 0.25
-    budget: Optional[float] = None  # seconds for all trials
+    budget: float | None = None  # seconds for all trials
     min_delta: float = 0.02
     keep_weights: str = "frozen"  # frozen / all / none
 
@@ -148,7 +148,7 @@ class Progress:
             self.stream.flush()
 
 
-def split(n: int, labels: Optional[np.ndarray], holdout: float, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+def split(n: int, labels: np.ndarray | None, holdout: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Train / validation indices; stratified by class when labels are classes."""
     rng = np.random.default_rng(seed)
     if labels is None:
@@ -167,7 +167,7 @@ def split(n: int, labels: Optional[np.ndarray], holdout: float, seed: int = 0) -
 class TrialRunner:
     """Trains baseline and candidates on cached frozen features where possible."""
 
-    def __init__(self, live, config: dict, compile_config: dict, inputs: List[np.ndarray], y: np.ndarray, task: Task,
+    def __init__(self, live, config: dict, compile_config: dict, inputs: list[np.ndarray], y: np.ndarray, task: Task,
                  settings: TrialSettings, progress: Progress, distribution=None):
         self.live = live
         self.inputs = inputs
@@ -183,7 +183,7 @@ class TrialRunner:
         per_epoch = math.ceil(len(self.train_idx) / settings.batch_size)
         #: how many times the training part is repeated within one epoch, for MIN_STEPS steps in all
         self.repeats = max(1, math.ceil(MIN_STEPS / (per_epoch * settings.epochs)))
-        self._features: Dict[str, np.ndarray] = {}  # frozen-front features by tensor key, shared by all models
+        self._features: dict[str, np.ndarray] = {}  # frozen-front features by tensor key, shared by all models
         self.started = time.monotonic()
 
     # ---- model building ------------------------------------------------------------------
@@ -257,7 +257,7 @@ class TrialRunner:
 
     # ---- one run ---------------------------------------------------------------------------
 
-    def _untrained(self, trainee, x_val, y_val, task: Task, seeds: Sequence[int], label: str) -> List[Run]:
+    def _untrained(self, trainee, x_val, y_val, task: Task, seeds: Sequence[int], label: str) -> list[Run]:
         """Runs of a model whose output no training can change: its held-out score, measured once as
         it starts, is every seed's."""
         score = _holdout_score(trainee, x_val, y_val, task)
@@ -278,15 +278,15 @@ class TrialRunner:
         return budget is not None and time.monotonic() - self.started > budget
 
     def runs(self, config: dict, compile_config: dict, seeds: Sequence[int], label: str,
-             settle: Optional[Callable[[List[Run], Optional[Run]], bool]] = None,
-             early: bool = True) -> Tuple[List[Run], Any]:
+             settle: Callable[[list[Run], Run | None], bool] | None = None,
+             early: bool = True) -> tuple[list[Run], Any]:
         """Train one model config once per seed. The model is built and compiled once; each seed
         re-initializes the trainable layers and the optimizer, so no graph is traced twice.
 
         With ``early``, a run ends before its last epoch once more epochs cannot change its score
         (it reached the best possible score, or its output is constant); ``settle(done, current)`` ends a
         run, and the seeds after it, once nothing they could score changes the trial's verdict."""
-        runs: List[Run] = []
+        runs: list[Run] = []
         try:
             model = self.build(config, compile_config, seeds[0])
             tail, features, _ = self._front(model)
@@ -444,7 +444,7 @@ def _scope(distribution) -> _Scope:
 class _Ends:
     """Decides, after an epoch, whether a run may end early (a key of ENDINGS, or "")."""
 
-    def __init__(self, enabled: bool, ceiling: float, settle: Optional[Callable[[Run], bool]]):
+    def __init__(self, enabled: bool, ceiling: float, settle: Callable[[Run], bool] | None):
         self.enabled = enabled
         self.ceiling = ceiling
         self.settle = settle
@@ -497,7 +497,7 @@ def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str, task:
     return HoldoutScore()
 
 
-def verdict(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float) -> Tuple[str, float, float]:
+def verdict(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float) -> tuple[str, float, float]:
     """confirmed / not confirmed / worse / failed, the mean gain, and the seed-to-seed spread."""
     pairs = [(b.final, c.final) for b, c in zip(baseline, candidate) if b.complete and c.complete]
     if not pairs:
@@ -519,7 +519,7 @@ _SETTLE_GRID = 41
 
 
 def settled(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float, total: int,
-            current: Optional[Run] = None, bounds: Optional[Tuple[float, float]] = (0.0, 1.0)) -> bool:
+            current: Run | None = None, bounds: tuple[float, float] | None = (0.0, 1.0)) -> bool:
     """True when no scores the unfinished runs could reach change the verdict.
 
     Unfinished: the seeds not run yet, anywhere in ``bounds``, and the ``current`` run, anywhere from
