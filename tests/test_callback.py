@@ -1,5 +1,5 @@
 """DoctorCallback during a real fit: reports before the first epoch, stops with the cause, stays
-quiet on healthy models, sees BatchNorm drift, writes its report. Runs on TensorFlow and JAX."""
+quiet on healthy models, sees BatchNorm drift, writes its report. Runs on TensorFlow, JAX and PyTorch."""
 
 from __future__ import annotations
 

@@ -163,12 +163,17 @@ def _read_csv(text: str, source: str) -> HistorySpec:
         else:  # CSVLogger writes NA (or nothing) on epochs without validation: absent, not NaN
             kept = [(e, _number(c, source, name)) for e, c in zip(epoch_numbers, cells, strict=True)
                     if c.strip().lower() not in MISSING]
-        if kept:
-            epochs[name] = [e for e, _ in kept]
-            columns[name] = [v for _, v in kept]
+        _keep(name, kept, columns, epochs)
     if not columns:
         raise InputError(source, "CSV history holds no metric values")
     return from_columns(columns, source, "csv", epochs)
+
+
+def _keep(name: str, kept: list[tuple[int, float]], columns: dict, epochs: dict) -> None:
+    """Record a column's (epoch, value) points, when it has any."""
+    if kept:
+        epochs[name] = [e for e, _ in kept]
+        columns[name] = [v for _, v in kept]
 
 
 def _epoch_numbers(numbers: list[float] | None, rows: int) -> list[int]:
@@ -241,9 +246,7 @@ def _from_pandas(obj: Any, name: str | None) -> HistorySpec:
     epochs: dict[str, list[int]] = {}
     for column in names:
         kept = _drop_unvalidated(column, list(zip(epoch_numbers, numbers(column, obj[column]), strict=True)))
-        if kept:
-            epochs[column] = [e for e, _ in kept]
-            columns[column] = [v for _, v in kept]
+        _keep(column, kept, columns, epochs)
     if not columns:
         raise InputError(source, "DataFrame holds no metric values")
     return from_columns(columns, source, "dataframe", epochs)
