@@ -1,0 +1,130 @@
+"""History rules that name the cause: the learning rate too high (FD309) or too low (FD310), told
+apart from overfitting (FD304) and from an oscillating loss (FD306).
+
+The histories are recorded from real runs (the casebook's plan recommender, ``checks/FD309-*``,
+trained with the optimizer named in each test, Keras 3 on TensorFlow, seed 0); the casebook's own
+frozen runs are checked with and without their model.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import fusiondoctor
+from fusiondoctor import Settings
+from fusiondoctor.types import PatchOp, Severity
+from tests.casebook import CHECKS
+
+#: Adam at 0.1: the training loss bottoms out at epoch 4 and then wanders (0.32 0.34 0.36 0.33 0.41
+#: 0.35 0.30 ...) while the validation loss zig-zags above its best: an optimizer overshooting,
+#: which used to be reported as overfitting.
+ADAM_01 = {
+    "accuracy": [0.7109, 0.7871, 0.8262, 0.8418, 0.8652, 0.8691, 0.8555, 0.8613, 0.834, 0.8496, 0.8672, 0.8633,
+                 0.8281, 0.8594],
+    "loss": [0.6727, 0.5314, 0.4467, 0.3567, 0.3192, 0.338, 0.3646, 0.33, 0.408, 0.3503, 0.3037, 0.3406, 0.3358,
+             0.3152],
+    "val_accuracy": [0.7695, 0.7539, 0.7617, 0.7891, 0.7656, 0.7734, 0.7305, 0.8047, 0.7539, 0.7812, 0.75, 0.7383,
+                     0.7695, 0.7539],
+    "val_loss": [0.609, 0.6085, 0.5313, 0.4814, 0.682, 0.7811, 0.7049, 0.7296, 0.6266, 0.5646, 0.7968, 0.6131,
+                 0.7239, 0.7987],
+}
+#: Adam at 0.3: the loss reaches 0.66, spikes, and collapses to a flat 1.06 (the prior's entropy)
+#: while accuracy falls from 0.71 to 0.44: the network died mid-run.
+ADAM_03 = {
+    "accuracy": [0.5293, 0.623, 0.6289, 0.6348, 0.7109, 0.6914, 0.6797, 0.6504, 0.5469, 0.5801, 0.4785, 0.4766,
+                 0.4434, 0.4434],
+    "loss": [1.634, 0.7294, 0.8846, 0.7121, 0.6624, 0.7265, 0.9508, 0.7989, 0.8226, 1.393, 1.053, 1.055, 1.066,
+             1.069],
+    "val_accuracy": [0.6562, 0.6367, 0.6484, 0.6875, 0.6211, 0.6484, 0.6328, 0.582, 0.5664, 0.5195, 0.4648,
+                     0.4648, 0.4648, 0.4648],
+    "val_loss": [1.112, 0.7039, 0.7775, 0.6434, 0.8241, 0.7139, 0.7333, 0.7897, 0.809, 0.891, 1.069, 1.068,
+                 1.059, 1.058],
+}
+
+
+def check(history, model=None) -> fusiondoctor.Report:
+    return fusiondoctor.check(model, history=history, settings=Settings())
+
+
+def case_files(name: str, variant: str):
+    folder = CHECKS / name
+    return folder / f"{variant}.model.json", folder / f"{variant}.history.json"
+
+
+def test_an_oscillating_loss_is_not_overfitting():
+    report = check(ADAM_01)
+    assert "FD304" not in report.codes(), [f.message for f in report.findings]
+
+
+def test_overfitting_still_found_on_the_seed_004_run():
+    model, history = case_files("history-seed-004-overfitting", "bad")
+    assert "FD304" in check(history, model).codes()
+
+
+def test_collapse_after_a_spike_is_a_learning_rate_too_high():
+    (finding,) = [f for f in check(ADAM_03).findings if f.code == "FD309"]
+    assert finding.evidence["signatures"] == "collapse"
+    assert finding.severity == Severity.ERROR
+    assert finding.location.setting == "optimizer.learning_rate"
+    assert finding.fix is not None and finding.fix.patch == ()  # no model: no rate to patch
+
+
+@pytest.mark.parametrize("with_model", [True, False])
+def test_blow_up_then_dead_network(with_model):
+    model, history = case_files("FD309-learning-rate-too-high", "bad")
+    report = check(history, model if with_model else None)
+    (finding,) = [f for f in report.findings if f.code == "FD309"]
+    assert finding.evidence["signatures"] == "blow-up"
+    assert finding.location.epoch == 0 and finding.location.setting == "optimizer.learning_rate"
+    if with_model:
+        assert finding.fix.patch == (PatchOp("optimizer", None, "learning_rate", 0.1),)
+        assert any(e.startswith("FD212") for e in finding.explained_by)
+    else:
+        assert finding.fix.patch == ()
+
+
+def test_nan_after_a_climb_names_the_rate_and_nan_from_the_start_does_not():
+    climbing = {"loss": [0.9, 0.7, 2.4, float("nan"), float("nan")]}
+    (finding,) = [f for f in check(climbing).findings if f.code == "FD309"]
+    assert finding.evidence["signatures"] == "nan" and finding.location.epoch == 3
+    from_the_start = {"loss": [float("nan")] * 5}
+    assert "FD309" not in check(from_the_start).codes()  # NaN inputs look the same: FD305 lists the causes
+
+
+@pytest.mark.parametrize("with_model", [True, False])
+def test_slow_steady_loss_is_a_learning_rate_too_low(with_model):
+    model, history = case_files("FD310-learning-rate-too-low", "bad")
+    (finding,) = [f for f in check(history, model if with_model else None).findings if f.code == "FD310"]
+    assert finding.location.setting == "optimizer.learning_rate"
+    if with_model:
+        assert finding.severity == Severity.WARNING
+        assert finding.evidence["untrained_loss"] == pytest.approx(1.0986, abs=1e-3)
+        assert finding.fix.patch == (PatchOp("optimizer", None, "learning_rate", 0.005),)
+    else:
+        assert finding.severity == Severity.INFO and finding.fix.patch == ()
+
+
+def test_a_converging_run_is_not_too_slow():
+    """The same model at 5e-2: big steps first, then smaller ones as it converges."""
+    model, history = case_files("FD310-learning-rate-too-low", "good")
+    for with_model in (model, None):
+        assert not {"FD309", "FD310"} & set(check(history, with_model).codes())
+
+
+def test_oscillation_points_at_the_learning_rate_with_a_patch():
+    model, history = case_files("FD306-oscillating-loss", "bad")
+    (finding,) = [f for f in check(history, model).findings if f.code == "FD306"]
+    assert finding.location.setting == "optimizer.learning_rate"
+    assert finding.fix.patch == (PatchOp("optimizer", None, "learning_rate", 0.1),)
+    assert "FD309" not in check(history, model).codes()  # its spikes are FD306's
+
+
+def test_every_healthy_history_in_the_casebook_stays_silent_on_the_new_rules():
+    for good in sorted(CHECKS.glob("*/good.history.json")):
+        model = good.with_name("good.model.json")
+        for with_model in (model, None):
+            found = {"FD309", "FD310"} & set(check(good, with_model).codes())
+            assert not found, f"{good.parent.name} ({'with' if with_model else 'without'} model): {found}"
+    assert json.loads((CHECKS / "FD309-learning-rate-too-high" / "good.history.json").read_text())["loss"]
