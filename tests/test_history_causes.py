@@ -125,6 +125,71 @@ def test_every_healthy_history_in_the_casebook_stays_silent_on_the_new_rules():
     for good in sorted(CHECKS.glob("*/good.history.json")):
         model = good.with_name("good.model.json")
         for with_model in (model, None):
-            found = {"FD309", "FD310"} & set(check(good, with_model).codes())
+            found = {"FD309", "FD310", "FD311"} & set(check(good, with_model).codes())
             assert not found, f"{good.parent.name} ({'with' if with_model else 'without'} model): {found}"
     assert json.loads((CHECKS / "FD309-learning-rate-too-high" / "good.history.json").read_text())["loss"]
+
+
+# ---- FD311 and FD302 against the class balance ---------------------------------------------------
+
+
+def with_labels(name: str, variant: str, labels) -> fusiondoctor.Report:
+    """Diagnose a frozen case with a labels measurement, as ``--data`` records it."""
+    from fusiondoctor.engine import Subject, diagnose
+    from fusiondoctor.history import read_history
+    from fusiondoctor.measurements import Measurements
+    from fusiondoctor.model.task import LabelSummary
+    from fusiondoctor.subject import load_model_spec
+
+    model, history = case_files(name, variant)
+    spec = load_model_spec(model)
+    record = Measurements("labels", len(labels), tuple(spec.inputs), frozenset({"labels"}),
+                          labels={spec.outputs[0].name: LabelSummary.of(labels)})
+    return diagnose(Subject(name, spec, read_history(history), record), Settings())
+
+
+FRAUD = "FD311-majority-class-collapse"
+
+
+def fraud_labels(positives: int, total: int = 1000):
+    import numpy as np
+
+    return np.array([1.0] * positives + [0.0] * (total - positives), dtype="float32")
+
+
+def test_majority_collapse_from_the_history_alone():
+    _, history = case_files(FRAUD, "bad")
+    found = [f for f in check(history).findings if f.code == "FD311"]
+    assert {f.location.metric for f in found} == {"accuracy", "val_accuracy"}
+    assert all(abs(f.evidence["loss"] - f.evidence["prior_entropy"]) <= 0.05 * f.evidence["prior_entropy"]
+               for f in found)
+
+
+def test_majority_collapse_against_the_measured_class_balance():
+    report = with_labels(FRAUD, "bad", fraud_labels(74))  # 7.4% positives, as the run's training set
+    (found,) = [f for f in report.findings if f.code == "FD311" and f.location.metric == "accuracy"]
+    assert found.evidence["majority_share"] == pytest.approx(0.926)
+    assert found.evidence["class_counts"] == "926, 74"
+
+
+def test_a_balance_that_does_not_match_is_no_collapse():
+    """Labels with 30% positives: accuracy pinned at 0.926 is not their majority share."""
+    report = with_labels(FRAUD, "bad", fraud_labels(300))
+    assert "FD311" not in report.codes()
+
+
+def test_chance_is_the_majority_share_when_the_balance_is_known():
+    """The collapsed run's best validation accuracy (0.914) is far above 1/2, but not above the
+    majority share of 93% legitimate transactions: at chance once the labels are known."""
+    _, history = case_files(FRAUD, "bad")
+    model, _ = case_files(FRAUD, "bad")
+    assert "FD302" not in check(history, model).codes()
+    report = with_labels(FRAUD, "bad", fraud_labels(70))
+    (fd302,) = [f for f in report.findings if f.code == "FD302"]
+    assert fd302.evidence["chance"] == pytest.approx(0.93) and "majority" in fd302.message
+    assert any(e.startswith("FD311") for e in fd302.explained_by)
+
+
+def test_the_healthy_fraud_run_beats_the_majority_share():
+    report = with_labels(FRAUD, "good", fraud_labels(74))
+    assert not {"FD302", "FD311"} & set(report.codes()), report.codes()

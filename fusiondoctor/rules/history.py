@@ -17,10 +17,12 @@ from ..history.signals import (
     frozen,
     meaningless_accuracies,
     primary_accuracy,
+    prior_entropy,
     relative_change,
     uniform_classes,
 )
 from ..history.spec import HistorySpec, Series
+from ..measurements import Measurements
 from ..model import vocab
 from ..model.compile import DEFAULT_LEARNING_RATES
 from ..model.schedules import learning_rate
@@ -108,7 +110,7 @@ class FrozenOptions:
 
 
 @rule("FD301", "frozen-metric", Severity.WARNING, options=FrozenOptions,
-      explained_by=CONSTANT_OUTPUT_CAUSES + ("FD309",), causes=CONSTANT_OTHER_CAUSES)
+      explained_by=CONSTANT_OUTPUT_CAUSES + ("FD309", "FD311"), causes=CONSTANT_OTHER_CAUSES)
 def frozen_metric(history: HistorySpec, options: FrozenOptions, model: ModelSpec = None) -> Iterator:
     """An accuracy metric that does not move at all across epochs.
 
@@ -161,23 +163,27 @@ class ChanceOptions:
 
     #: Number of classes when no model is given (None: take it from the model).
     classes: int | None = None
-    #: How far above chance (1/K) the best validation accuracy may be and still count as chance.
+    #: How far above chance (1/K) the best validation accuracy may be and still count as chance;
+    #: against a majority share it shrinks in proportion to the room left above chance.
     margin: float = 0.03
     #: Fewest epochs needed.
     min_epochs: int = 3
 
 
 @rule("FD302", "chance-level-accuracy", Severity.WARNING, options=ChanceOptions,
-      explained_by=CONSTANT_OUTPUT_CAUSES + ("FD102", "FD104", "FD207", "FD309", "FD310"),
+      explained_by=CONSTANT_OUTPUT_CAUSES + ("FD102", "FD104", "FD207", "FD309", "FD310", "FD311"),
       causes=("labels shuffled out of step with the inputs", "a train/validation split from different distributions",
-              "too little data for the model's size") + CONSTANT_OTHER_CAUSES[1:3])
-def chance_level_accuracy(history: HistorySpec, options: ChanceOptions, model: ModelSpec = None) -> Iterator:
-    """Validation accuracy that never rises above chance (1/K for K classes).
+              "too little data for the model's size") + CONSTANT_OTHER_CAUSES[1:3], measures=("labels",))
+def chance_level_accuracy(history: HistorySpec, options: ChanceOptions, model: ModelSpec = None,
+                          measurements: Measurements = None) -> Iterator:
+    """Validation accuracy that never rises above chance (1/K for K classes, or the majority share).
 
     ## What it does
-    Compares the best validation accuracy over all epochs with 1/K, taking K from the task model
-    (a binary output has two classes) or from the `classes` option. Accuracy on a regression
-    output, or frozen at 0.0 without a model to say it is a classifier, is not judged.
+    Compares the best validation accuracy over all epochs with chance: 1/K, taking K from the task
+    model (a binary output has two classes) or from the `classes` option, or, when the class
+    balance is known from the labels of `--data`, the majority class's share (always answering
+    the majority class scores that much). Accuracy on a regression output, or frozen at 0.0
+    without a model to say it is a classifier, is not judged.
 
     ## Why is this bad?
     A model at 1/K has learned nothing that carries over to new data. When training accuracy
@@ -207,17 +213,32 @@ def chance_level_accuracy(history: HistorySpec, options: ChanceOptions, model: M
     values = finite_values(series)
     if len(values) < options.min_epochs:
         return
-    chance = 1.0 / classes
+    chance, how, margin = 1.0 / classes, f"1/{classes}", options.margin
+    counts = class_counts(measurements, model)
+    if counts and len(counts) <= classes and max(counts) / sum(counts) > chance:
+        # the margin shrinks with the room left above chance: 0.03 of 1/2's room is 0.004 of 0.926's
+        margin = options.margin * (1 - max(counts) / sum(counts)) / (1 - chance)
+        chance, how = max(counts) / sum(counts), f"the majority class's share of the {sum(counts)} labels given"
     best = max(values)
-    if best > chance + options.margin:
+    if best > chance + margin:
         return
     yield Symptom(
         f"{series.name} never rises above chance: best {best:.4f} over {len(values)} epochs, "
-        f"chance is 1/{classes} = {chance:.4f}",
+        f"chance is {how} = {chance:.4f}",
         Location(metric=series.name),
         {"metric": series.name, "best": _round(best), "last": _round(values[-1]), "classes": classes,
-         "chance": _round(chance), "margin": options.margin},
+         "chance": _round(chance), "margin": _round(margin),
+         "class_counts": ", ".join(map(str, counts)) if counts else None},
     )
+
+
+def class_counts(measurements: Measurements | None, model: ModelSpec | None) -> tuple[int, ...] | None:
+    """Samples per class of the single classification output, from the measured labels."""
+    if measurements is None or not measurements.labels or model is None or len(model.outputs) != 1:
+        return None
+    summary = measurements.labels.get(model.outputs[0].name)
+    counts = summary.class_counts if summary is not None else None
+    return counts if counts and sum(counts) > 0 and len(counts) >= 2 else None
 
 
 @dataclass(frozen=True)
@@ -921,4 +942,124 @@ def learning_rate_too_low(history: HistorySpec, options: LowRateOptions, model: 
              **rate_evidence(rate)},
             rate_fix(rate, "raise"),
             None if untrained is not None else Severity.INFO,
+        )
+
+
+# ---- FD311: the majority class and nothing else ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MajorityOptions:
+    """Thresholds for FD311."""
+
+    #: Epochs at the end over which accuracy must be pinned.
+    tail: int = 3
+    #: Largest spread of accuracy over the tail that counts as pinned.
+    pinned: float = 2e-3
+    #: With the class balance known: how close accuracy must sit to the majority share.
+    share_tolerance: float = 0.01
+    #: The majority share (or the pinned accuracy, from a history alone) must be at least this: a
+    #: balanced task's collapse is a uniform output (FD303).
+    min_share: float = 0.6
+    #: How close (relative) the last loss must be to the entropy of the class shares.
+    entropy_tolerance: float = 0.05
+    #: Fewest epochs needed.
+    min_epochs: int = 4
+
+
+def _binary_entropy(share: float) -> float:
+    return prior_entropy((share, 1.0 - share)) if 0 < share < 1 else 0.0
+
+
+def _near_k_minus_one_over_k(share: float) -> int | None:
+    """K when ``share`` is (K-1)/K for K in 3..50: what binary accuracy reports on a K-class head
+    that predicts nothing."""
+    for k in range(3, 51):
+        if abs(share - (k - 1) / k) <= 1e-3:
+            return k
+    return None
+
+
+@rule("FD311", "majority-class-collapse", Severity.WARNING, options=MajorityOptions, measures=("labels",),
+      explained_by=CONSTANT_OUTPUT_CAUSES + ("FD213", "FD309"),
+      causes=("class imbalance without class weights or resampling (the loss rewards answering the majority)",
+              "features that carry too little signal for the model to beat the prior",
+              "binary accuracy on a multi-class head (it reports (K-1)/K for a model that predicts nothing)")
+      + CONSTANT_OTHER_CAUSES[:1])
+def majority_class_collapse(history: HistorySpec, options: MajorityOptions, model: ModelSpec = None,
+                            measurements: Measurements = None) -> Iterator:
+    """Accuracy pinned at the majority class's share while the loss drifts to the prior's entropy.
+
+    ## What it does
+    Finds accuracy series (training and validation) that end pinned for `tail` epochs, never
+    higher before, at the majority class's share (from the labels of `--data`, within
+    `share-tolerance`), or, from a history alone, at a value of at least `min-share`; and checks
+    that the matching loss ends within `entropy-tolerance` of the crossentropy of always answering
+    the class shares (the entropy of the labels: -sum p ln p; from a history alone, of two classes
+    with the pinned share). A constant-output fingerprint (FD303) takes precedence.
+
+    ## Why is this bad?
+    On imbalanced data the cheapest way to lower the loss is to predict the class shares for every
+    sample. Accuracy then reads high (0.93 on 7% positives) and stays exactly at the share, the
+    loss glides down to the entropy of the shares, and the model never flags a single minority
+    sample. The history looks like slow, healthy training, which is why it goes unnoticed. The same
+    numbers appear when binary accuracy is read on a K-class head: it scores (K-1)/K while nothing
+    is learned.
+
+    ## Example
+    ```text
+    7.4% positives, no class weights
+    accuracy: 0.818 0.902 0.921 0.926 0.926 0.926 0.926   (majority share 0.926)
+    loss:     0.491 0.415 0.364 0.330 0.308 0.292 0.281   (entropy of the shares 0.264)
+    ```
+
+    ## Use instead
+    ```python
+    model.fit(x, y, class_weight={0: 1.0, 1: n_negative / n_positive}, ...)
+    model.compile(..., metrics=[keras.metrics.AUC(name="auc"), keras.metrics.Recall(name="recall")])
+    ```
+    or resample the minority class, and judge the model by AUC or recall, not accuracy.
+    """
+    if constant_prediction_fingerprint(history, FingerprintOptions(), classes_of(model), model) is not None:
+        return  # a constant output explains it (FD303)
+    counts = class_counts(measurements, model)
+    share = max(counts) / sum(counts) if counts else None
+    meaningless = meaningless_accuracies(history, model)
+    for series in history.accuracies():
+        if series.name in meaningless:
+            continue
+        values = finite_values(series)
+        loss = history.get("val_loss" if series.is_validation else "loss")
+        if len(values) < options.min_epochs or len(values) != len(series.values) or loss is None:
+            continue
+        losses = finite_values(loss)
+        tail = values[-options.tail:]
+        pinned = sum(tail) / len(tail)
+        if max(tail) - min(tail) > options.pinned or max(values) > pinned + options.pinned or not losses:
+            continue
+        if share is not None:
+            if share < options.min_share or abs(pinned - share) > options.share_tolerance:
+                continue
+            entropy, basis = prior_entropy(counts), f"the entropy of the class shares ({len(counts)} classes)"
+        else:
+            if pinned < options.min_share or pinned >= 1.0:
+                continue
+            entropy, basis = _binary_entropy(pinned), f"the entropy of a {pinned:.3f} / {1 - pinned:.3f} split"
+        if entropy <= 0 or abs(losses[-1] - entropy) > options.entropy_tolerance * entropy:
+            continue
+        k = _near_k_minus_one_over_k(pinned) if share is None else None
+        yield Symptom(
+            f"{series.name} is pinned at {pinned:.4f}"
+            + (", the majority class's share of the labels given," if share is not None else "")
+            + f" for the last {len(tail)} epochs and {loss.name} ends at {losses[-1]:.4f}, {basis} = {entropy:.4f}: "
+            "the model answers the majority class for every sample and has learned only the class shares"
+            + (f" (on a {k}-class head, binary accuracy scores {pinned:.4f} = {k - 1}/{k} for the same nothing)"
+               if k else ""),
+            Location(metric=series.name),
+            {"metric": series.name, "pinned": _round(pinned), "majority_share": _round(share) if share else None,
+             "loss": _round(losses[-1]), "prior_entropy": _round(entropy),
+             "class_counts": ", ".join(map(str, counts)) if counts else None},
+            Fix("Weight the classes (or resample the minority) and judge the model by AUC or recall",
+                "model.fit(x, y, class_weight={0: 1.0, 1: n_negative / n_positive})\n"
+                "metrics=[keras.metrics.AUC(name='auc'), keras.metrics.Recall(name='recall')]"),
         )
