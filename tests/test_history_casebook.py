@@ -12,9 +12,10 @@ written by ``checks/freeze_histories.py`` under the TensorFlow backend.
   dict, the CSV file, the TensorBoard log directory and the live model with its History object.
 
 case.toml keys read here beyond tests/casebook.py's: ``trainer = "tf_keras"`` (train with tf_keras;
-skipped off TensorFlow), ``expect_jax`` in a variant table (the codes on the JAX backend where
-they honestly differ, each with a comment why), and ``xfail_jax`` (a reason: a known fusiondoctor
-misfire on the JAX run, reported and kept as a strict xfail so that the fix is noticed).
+skipped off TensorFlow), ``expect_jax`` / ``expect_torch`` in a variant table (the codes on the JAX
+or PyTorch backend where they honestly differ, each with a comment why), and ``xfail_jax`` (a
+reason: a known fusiondoctor misfire on the JAX run, reported and kept as a strict xfail so that
+the fix is noticed).
 """
 
 from __future__ import annotations
@@ -206,8 +207,8 @@ def test_accuracy_on_a_regression_is_no_evidence(variant):
 
 def expected_codes(case: Case, variant: str, backend: str) -> list[str]:
     table = raw_toml(case)[variant]
-    if backend == "jax" and "expect_jax" in table:
-        return sorted(table["expect_jax"])
+    if backend in ("jax", "torch") and f"expect_{backend}" in table:
+        return sorted(table[f"expect_{backend}"])
     return case.expectations[variant].codes
 
 

@@ -193,3 +193,24 @@ def test_chance_is_the_majority_share_when_the_balance_is_known():
 def test_the_healthy_fraud_run_beats_the_majority_share():
     report = with_labels(FRAUD, "good", fraud_labels(74))
     assert not {"FD302", "FD311"} & set(report.codes()), report.codes()
+
+
+#: The FD309 bad case regenerated on JAX: the blow-up is over within epoch 1, and from epoch 2 the
+#: softmax is saturated: loss 8.437 = 16.12 x (1 - 0.4766), accuracy at the majority share.
+SATURATED_JAX = {
+    "accuracy": [0.4766] * 10,
+    "loss": [8.024] + [8.437] * 9,
+    "val_accuracy": [0.4648] * 10,
+    "val_loss": [8.626] * 10,
+}
+
+
+@pytest.mark.parametrize("with_model", [True, False])
+def test_a_network_saturated_in_its_first_epoch_is_a_blow_up(with_model):
+    model, _ = case_files("FD309-learning-rate-too-high", "bad")
+    report = check(SATURATED_JAX, model if with_model else None)
+    (finding,) = [f for f in report.findings if f.code == "FD309"]
+    assert finding.evidence["signatures"] == "blow-up" and finding.severity == Severity.ERROR
+    assert ("ln 3" in finding.message) if with_model else ("16.12 x 0.5234" in finding.message)
+    linked = [f for f in report.findings if f.code in ("FD301", "FD307")]
+    assert linked and all(any(e.startswith("FD309") for e in f.explained_by) for f in linked)

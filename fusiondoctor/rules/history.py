@@ -573,7 +573,7 @@ class FlatOptions:
 
 
 @rule("FD307", "flat-loss", Severity.WARNING, options=FlatOptions,
-      explained_by=CONSTANT_OUTPUT_CAUSES + ("FD207", "FD212"),
+      explained_by=CONSTANT_OUTPUT_CAUSES + ("FD207", "FD212", "FD309"),
       causes=("a learning rate far too low", "every layer frozen (nothing trainable)", "vanishing gradients through "
               "saturated activations") + CONSTANT_OTHER_CAUSES[:2])
 def flat_loss(history: HistorySpec, options: FlatOptions) -> Iterator[Symptom]:
@@ -693,6 +693,8 @@ class HighRateOptions:
     flat_spread: float = 0.02
     #: Epochs at the end that must be flat for a collapse.
     tail: int = 3
+    #: Saturated: a loss frozen from epoch 1 on at least this factor above ln K (with the model).
+    saturated_factor: float = 3.0
     #: Spike: an epoch's loss at least this factor above the lowest loss before it.
     spike: float = 3.0
     #: NaN after finite epochs counts when the last finite loss had climbed this factor above the lowest.
@@ -723,8 +725,31 @@ def _rate_too_high_for(rate: CompiledRate | None) -> bool:
     return ceiling is not None and rate.rate >= ceiling / LearningRateOptions().info_factor * (1 - 1e-6)
 
 
+#: Keras' categorical crossentropy of a wrong prediction clipped at 1e-7: -ln(1e-7).
+SATURATED_CCE = -math.log(1e-7)
+
+
+def _saturated(values: list[float], accuracy: list[float] | None, untrained: float | None,
+               options: HighRateOptions) -> str | None:
+    """How a loss frozen from epoch 1 on, with accuracy frozen too, shows saturated outputs: far
+    above ln K (the loss of predicting the class shares), or equal to the clipped crossentropy of
+    the samples outside the predicted class; None when it does not."""
+    if accuracy is None or len(accuracy) != len(values) or len(values) < options.min_epochs:
+        return None
+    rest, acc = values[1:], accuracy[1:]
+    if not _flat(rest, 1e-3) or max(acc) - min(acc) > 1e-4:
+        return None
+    level, wrong = rest[-1], 1.0 - acc[-1]
+    if untrained is not None and level >= options.saturated_factor * untrained:
+        return f"{level / untrained:.1f}x ln {round(math.exp(untrained))} (the loss of a model that knows nothing)"
+    for constant, name in ((SATURATED_CCE, "16.12"), (SATURATED_BCE, "15.94")):
+        if wrong > 0 and abs(level - constant * wrong) <= 0.02 * level:
+            return f"= {name} x {wrong:.4f}, the clipped crossentropy of every sample outside the predicted class"
+    return None
+
+
 def high_rate_evidence(loss: Series, accuracy: list[float] | None, rate: CompiledRate | None,
-                       options: HighRateOptions) -> list[tuple[str, int, str]]:
+                       options: HighRateOptions, untrained: float | None = None) -> list[tuple[str, int, str]]:
     """(kind, epoch, sentence) for each signature of steps too large on a training loss: a blow-up
     in the first epochs that leaves the network dead, a collapse to a flat loss above the best one,
     spikes, and NaN after a climb."""
@@ -744,6 +769,12 @@ def high_rate_evidence(loss: Series, accuracy: list[float] | None, rate: Compile
     peak_at = 0 if values[0] >= values[1] else 1
     later = values[peak_at + 1:]
     tail, before = values[-options.tail:], values[:-options.tail]
+    saturated = _saturated(values, accuracy, untrained, options)
+    if saturated:
+        found.append(("blow-up", epochs[1], f"{loss.name} is stuck at {values[-1]:.4g} from epoch {epochs[1]}, "
+                      f"{saturated}, and accuracy at {accuracy[-1]:.4f}: the first steps blew the weights up and every "
+                      "sample now gets the same saturated prediction"))
+        return found
     if accuracy is not None and len(accuracy) == len(values) and values[peak_at] >= options.explosion * min(later) \
             and max(accuracy[1:]) <= accuracy[0] + options.stuck_gain and _flat(tail, options.flat_spread):
         found.append(("blow-up", epochs[peak_at],
@@ -783,9 +814,12 @@ def learning_rate_too_high(history: HistorySpec, options: HighRateOptions, model
     """A training loss with the marks of steps that are too large: a blow-up, a collapse, spikes, NaN.
 
     ## What it does
-    Reads the training loss for four signatures of a learning rate that is too high: a loss in
-    the first two epochs `explosion` (10) times above anything later, after which accuracy never
-    rises above its first-epoch value (the network died in the blow-up); a loss that ends flat at
+    Reads the training loss for four signatures of a learning rate that is too high: a blow-up,
+    either a loss in the first two epochs `explosion` (10) times above anything later, after which
+    accuracy never rises above its first-epoch value, or a loss and accuracy frozen from epoch 1
+    on at saturated outputs (`saturated-factor` (3) times ln K with the model; the clipped
+    crossentropy 16.12 or 15.94 times the share outside the predicted class without it): the
+    network died in the blow-up; a loss that ends flat at
     least `collapse` (1.3) times above its best while accuracy falls by `collapse-drop` (0.1)
     (without an accuracy metric: three times above its best); an epoch `spike` (3) times above
     the lowest loss before it; and NaN after the loss had climbed (or, with the compiled model,
@@ -820,7 +854,7 @@ def learning_rate_too_high(history: HistorySpec, options: HighRateOptions, model
     if constant_prediction_fingerprint(history, FingerprintOptions(), classes_of(model), model) is not None:
         return  # a constant output (FD303) explains a stuck accuracy
     rate = compiled_rate(model)
-    found = high_rate_evidence(loss, _accuracy_values(history, model), rate, options)
+    found = high_rate_evidence(loss, _accuracy_values(history, model), rate, options, _untrained_loss(model))
     if not found:
         return
     kind, epoch, first = found[0]
