@@ -214,3 +214,16 @@ def test_a_network_saturated_in_its_first_epoch_is_a_blow_up(with_model):
     assert ("ln 3" in finding.message) if with_model else ("16.12 x 0.5234" in finding.message)
     linked = [f for f in report.findings if f.code in ("FD301", "FD307")]
     assert linked and all(any(e.startswith("FD309") for e in f.explained_by) for f in linked)
+
+
+def test_blow_up_of_the_tf_keras_run():
+    """The FD309 bad case trained with tf_keras: the same blow-up, then a loss that wobbles around
+    1.08 (not flat) while accuracy never gets above its first epoch's."""
+    history = {
+        "loss": [16.89, 2.991, 1.22, 1.108, 1.114, 1.085, 1.075, 1.074, 1.064, 1.096],
+        "accuracy": [0.4688, 0.4336, 0.3887, 0.4102, 0.4355, 0.4473, 0.4766, 0.4551, 0.4766, 0.4277],
+        "val_loss": [1.298, 3.17, 5.755, 8.121, 1.077, 1.071, 1.107, 1.063, 1.096, 1.064],
+        "val_accuracy": [0.4766, 0.4727, 0.2969, 0.4727, 0.3008, 0.4648, 0.3008, 0.4648, 0.3008, 0.4648],
+    }
+    (finding,) = [f for f in check(history).findings if f.code == "FD309"]
+    assert finding.evidence["signatures"] == "blow-up"

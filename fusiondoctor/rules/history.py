@@ -681,8 +681,10 @@ class HighRateOptions:
 
     #: Blow-up: the loss of the first two epochs exceeds the lowest later loss by this factor...
     explosion: float = 10.0
-    #: ... and accuracy never rises more than this above its first-epoch value (the network is dead).
+    #: ... and accuracy never rises more than this above its first-epoch value, and over the second
+    #: half of the run the loss falls less than `stalled` (the network is dead).
     stuck_gain: float = 0.05
+    stalled: float = 0.1
     #: Collapse: the loss ends flat at least this factor above its earlier lowest value...
     collapse: float = 1.3
     #: ... while accuracy falls at least this far below its best.
@@ -701,6 +703,12 @@ class HighRateOptions:
     nan_rise: float = 1.5
     #: Fewest epochs needed (NaN excepted).
     min_epochs: int = 4
+
+
+def _stalled(values: list[float], share: float) -> bool:
+    """Over the second half of the run the loss gets no lower than ``share`` below where the half starts."""
+    half = values[len(values) // 2:]
+    return half[0] > 0 and (half[0] - min(half)) / half[0] < share
 
 
 def _flat(values: list[float], spread: float) -> bool:
@@ -776,7 +784,7 @@ def high_rate_evidence(loss: Series, accuracy: list[float] | None, rate: Compile
                       "sample now gets the same saturated prediction"))
         return found
     if accuracy is not None and len(accuracy) == len(values) and values[peak_at] >= options.explosion * min(later) \
-            and max(accuracy[1:]) <= accuracy[0] + options.stuck_gain and _flat(tail, options.flat_spread):
+            and max(accuracy[1:]) <= accuracy[0] + options.stuck_gain and _stalled(values, options.stalled):
         found.append(("blow-up", epochs[peak_at],
                       f"{loss.name} explodes to {values[peak_at]:.4g} in epoch {epochs[peak_at]} and the network is "
                       f"dead after it: {loss.name} settles at {later[-1]:.4g} and accuracy never rises above "
