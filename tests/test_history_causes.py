@@ -227,3 +227,44 @@ def test_blow_up_of_the_tf_keras_run():
     }
     (finding,) = [f for f in check(history).findings if f.code == "FD309"]
     assert finding.evidence["signatures"] == "blow-up"
+
+
+# ---- FD312: trainable parameters per training sample ---------------------------------------------
+
+HEAD = "FD312-head-too-large-for-data"
+
+
+def test_head_size_from_the_steps_a_history_records(tmp_path):
+    """A JSON dump with Keras' params (one step per epoch of the default batch size 32: 32 clips)."""
+    model, history = case_files(HEAD, "bad")
+    dumped = tmp_path / "history.json"
+    dumped.write_text(json.dumps({"history": json.loads(history.read_text()), "params": {"steps": 1, "epochs": 14}}))
+    (finding,) = [f for f in check(dumped, model).findings if f.code == "FD312"]
+    assert finding.evidence["samples"] == 32 and finding.evidence["per_sample"] == pytest.approx(41088.1, abs=0.1)
+    assert finding.location.layer == "fc7" and finding.severity == Severity.WARNING
+    assert finding.evidence["overfitting_from_epoch"] == 1
+    assert "FD312" not in check(history, model).codes()  # no size recorded, none given: silent
+
+
+def test_head_size_without_overfitting_is_an_info():
+    model, history = case_files(HEAD, "good")
+    settings = Settings(rule_options={"head-too-large-for-data": {"samples": 32}})
+    report = fusiondoctor.check(model, history=history, settings=settings)
+    (finding,) = [f for f in report.findings if f.code == "FD312"]
+    assert finding.severity == Severity.INFO and finding.evidence["overfitting_from_epoch"] is None
+
+
+@pytest.mark.live
+def test_a_live_history_records_its_steps(fresh):
+    keras3 = fresh
+    from fusiondoctor.history import read_history
+
+    keras3.utils.set_random_seed(0)
+    model = keras3.Sequential([keras3.Input((3,)), keras3.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    import numpy as np
+
+    x = np.zeros((96, 3), dtype="float32")
+    history = model.fit(x, x[:, :1], epochs=2, batch_size=32, verbose=0)
+    assert read_history(history).steps == 3
+    assert read_history(history.history).steps is None

@@ -1105,3 +1105,108 @@ def majority_class_collapse(history: HistorySpec, options: MajorityOptions, mode
                 "model.fit(x, y, class_weight={0: 1.0, 1: n_negative / n_positive})\n"
                 "metrics=[keras.metrics.AUC(name='auc'), keras.metrics.Recall(name='recall')]"),
         )
+
+
+# ---- FD312: a head the data cannot support -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeadSizeOptions:
+    """Thresholds for FD312."""
+
+    #: Training samples (a hint; otherwise steps per epoch x `batch-size` from the history).
+    samples: int | None = None
+    #: The batch size behind the history's steps per epoch (Keras' default for ``fit``).
+    batch_size: int = 32
+    #: Trainable dense parameters per training sample from which the head is too large.
+    max_per_sample: float = 10_000.0
+
+
+def _trainable(model: ModelSpec, path: str) -> bool:
+    """The layer and every model it sits in are trainable."""
+    layers = model.layers
+    while path in layers:
+        layer = layers[path]
+        if not layer.trainable:
+            return False
+        if layer.parent is None:
+            return True
+        path = layer.parent
+    return True
+
+
+def trainable_dense_parameters(model: ModelSpec) -> dict[str, int]:
+    """Trainable parameters of each Dense layer (kernel and bias), by layer path; a shared layer once."""
+    found: dict[str, int] = {}
+    for node in model.nodes.values():
+        layer = node.layer
+        class_name, config = layer.inner
+        if class_name != "Dense" or layer.path in found or not node.inputs or not _trainable(model, layer.path):
+            continue
+        units, fan_in = layer.units, model.nodes[node.inputs[0]].width if node.inputs[0] in model.nodes else None
+        if not units or not fan_in:
+            continue
+        found[layer.path] = fan_in * units + (units if config.get("use_bias", True) else 0)
+    return found
+
+
+@rule("FD312", "head-too-large-for-data", Severity.WARNING, options=HeadSizeOptions, explained_by=("FD109",),
+      causes=("Flatten over a large feature map feeding wide Dense layers (GlobalAveragePooling2D is far smaller)",
+              "a backbone fine-tuned end to end on a few thousand samples"))
+def head_too_large_for_data(model: ModelSpec, history: HistorySpec, options: HeadSizeOptions) -> Iterator:
+    """Far more trainable dense parameters than training samples can support.
+
+    ## What it does
+    Adds up the trainable parameters of the Dense layers (kernel and bias, inside trainable
+    models only) and divides by the number of training samples: the `samples` option when given,
+    otherwise the steps per epoch a live History records times `batch-size` (32, Keras' default).
+    From `max-per-sample` (10,000) parameters per sample it reports; a warning when the history
+    also shows overfitting (FD304), otherwise an info. Without a training-set size it is silent.
+
+    ## Why is this bad?
+    With tens of thousands of free parameters per sample, the dense layers can store every
+    training sample: the training loss falls towards 0 while the validation loss turns upward
+    within a few epochs. Seed 004 (GIF sentiment) trained about 50 million dense parameters after
+    Flatten on 3,500 clips, 14,000 per clip, and validation accuracy never passed 0.6.
+
+    ## Example
+    ```python
+    x = layers.Flatten()(features)                     # 8192 features
+    x = layers.Dense(4096, activation="relu")(x)       # 33.6M parameters, 3,500 training clips
+    ```
+
+    ## Use instead
+    ```python
+    x = layers.GlobalAveragePooling3D()(features)      # 512 features
+    x = layers.Dense(256, activation="relu")(x)        # 131k parameters
+    x = layers.Dropout(0.5)(x)
+    ```
+    or more data (augmentation), and EarlyStopping on the validation loss.
+    """
+    if options.samples:
+        samples, how = int(options.samples), "the samples option"
+    elif history.steps:
+        samples = history.steps * options.batch_size
+        how = f"{history.steps} steps per epoch x batch size {options.batch_size}"
+    else:
+        return
+    dense = trainable_dense_parameters(model)
+    total = sum(dense.values())
+    if samples <= 0 or not total or total / samples < options.max_per_sample:
+        return
+    largest = max(dense, key=dense.get)
+    overfit = next(iter(overfitting(history, OverfitOptions())), None)
+    per_sample = total / samples
+    yield Symptom(
+        f"{total:,} trainable dense parameters for {samples:,} training samples ({how}): {per_sample:,.0f} per "
+        f"sample, enough to memorize every one (the largest, '{largest}', has {dense[largest]:,})"
+        + (f"; the history shows it: {overfit.message}" if overfit else ""),
+        Location(layer=largest),
+        {"trainable_dense_parameters": total, "samples": samples, "samples_from": how,
+         "per_sample": round(per_sample, 1), "max_per_sample": options.max_per_sample, "largest_layer": largest,
+         "largest_parameters": dense[largest], "overfitting_from_epoch": overfit.location.epoch if overfit else None},
+        Fix("Shrink the head: pool the features instead of flattening them, use fewer units, add dropout, and stop "
+            "at the best epoch", "x = layers.GlobalAveragePooling2D()(features)\nx = layers.Dense(256, "
+            "activation='relu')(x)\nx = layers.Dropout(0.5)(x)"),
+        None if overfit else Severity.INFO,
+    )
