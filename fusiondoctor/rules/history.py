@@ -681,9 +681,9 @@ class HighRateOptions:
 
     #: Blow-up: the loss of the first two epochs exceeds the lowest later loss by this factor...
     explosion: float = 10.0
-    #: ... and accuracy never rises more than this above its first-epoch value, and over the second
-    #: half of the run the loss falls less than `stalled` (the network is dead).
+    #: ... and accuracy never rises more than this above its first-epoch value...
     stuck_gain: float = 0.05
+    #: ... and over the second half of the run the loss falls less than this share (the network is dead).
     stalled: float = 0.1
     #: Collapse: the loss ends flat at least this factor above its earlier lowest value...
     collapse: float = 1.3
