@@ -268,3 +268,15 @@ def test_a_live_history_records_its_steps(fresh):
     history = model.fit(x, x[:, :1], epochs=2, batch_size=32, verbose=0)
     assert read_history(history).steps == 3
     assert read_history(history.history).steps is None
+
+
+def test_majority_collapse_pairs_each_output_accuracy_with_its_own_loss():
+    """Two outputs: 'fraud' collapsed (accuracy pinned, its loss at the prior entropy), 'amount'
+    learning; the total loss is neither's."""
+    _, history = case_files(FRAUD, "bad")
+    run = json.loads(history.read_text())
+    two = {"loss": [v * 3 for v in run["loss"]], "fraud_loss": run["loss"], "fraud_accuracy": run["accuracy"],
+           "val_loss": [v * 3 for v in run["val_loss"]], "val_fraud_loss": run["val_loss"],
+           "val_fraud_accuracy": run["val_accuracy"]}
+    found = {f.location.metric for f in check(two).findings if f.code == "FD311"}
+    assert found == {"fraud_accuracy", "val_fraud_accuracy"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -807,7 +808,7 @@ def high_rate_evidence(loss: Series, accuracy: list[float] | None, rate: Compile
         return found  # spikes of a loss going back and forth are FD306's, which points at the rate too
     for i in range(1, len(values)):
         low = min(values[:i])
-        if values[i] >= options.spike * low and (i >= 2 or values[0] > 0):
+        if values[i] >= options.spike * low:
             found.append(("spike", epochs[i], f"{loss.name} spikes to {values[i]:.4g} at epoch {epochs[i]}, "
                           f"{values[i] / low:.1f}x its lowest value before ({low:.4g})"))
             break
@@ -1009,6 +1010,16 @@ class MajorityOptions:
     min_epochs: int = 4
 
 
+def _loss_of(accuracy: Series) -> str:
+    """The loss logged with an accuracy: ``loss`` for ``accuracy``, ``val_out_loss`` for ``val_out_accuracy``."""
+    match = _ACCURACY_NAME.match(accuracy.base)
+    prefix = match.group(1) if match else ""
+    return ("val_" if accuracy.is_validation else "") + prefix + "loss"
+
+
+_ACCURACY_NAME = re.compile(r"(.*?)(acc|accuracy|binary_accuracy|categorical_accuracy|sparse_categorical_accuracy)$")
+
+
 def _binary_entropy(share: float) -> float:
     return prior_entropy((share, 1.0 - share)) if 0 < share < 1 else 0.0
 
@@ -1071,7 +1082,7 @@ def majority_class_collapse(history: HistorySpec, options: MajorityOptions, mode
         if series.name in meaningless:
             continue
         values = finite_values(series)
-        loss = history.get("val_loss" if series.is_validation else "loss")
+        loss = history.get(_loss_of(series))
         if len(values) < options.min_epochs or len(values) != len(series.values) or loss is None:
             continue
         losses = finite_values(loss)
