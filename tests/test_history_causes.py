@@ -56,6 +56,16 @@ def case_files(name: str, variant: str):
 def test_an_oscillating_loss_is_not_overfitting():
     report = check(ADAM_01)
     assert "FD304" not in report.codes(), [f.message for f in report.findings]
+    (fd306,) = [f for f in report.findings if f.code == "FD306"]
+    assert fd306.evidence["from_epoch"] == 3 and fd306.location.setting == "optimizer.learning_rate"
+
+
+def test_a_rise_after_the_best_epoch_is_still_overfitting_not_oscillation():
+    """Seed 004's training loss bounces around 0.1 once the clips are memorized, but the validation
+    loss climbs steadily: overfitting, and FD306 stays silent."""
+    model, history = case_files("history-seed-004-overfitting", "bad")
+    codes = check(history, model).codes()
+    assert "FD304" in codes and "FD306" not in codes
 
 
 def test_overfitting_still_found_on_the_seed_004_run():

@@ -517,6 +517,24 @@ def oscillates(values: list[float], options: OscillationOptions) -> bool:
     return share >= options.min_reversal_share and amplitude >= options.min_amplitude and net <= options.max_efficiency
 
 
+def _settled_from(history: HistorySpec, options: OscillationOptions) -> int | None:
+    """The epoch of the best validation loss when, from there on, the training loss oscillates (as
+    FD306 judges a whole run) and the validation loss goes back and forth too (no steady rise,
+    which would be overfitting): a run that descends first and then overshoots around its minimum."""
+    loss, val = history.get("loss"), history.get("val_loss")
+    if loss is None or val is None:
+        return None
+    points = val.finite()
+    if len(points) < options.min_epochs:
+        return None
+    best = min(points, key=lambda p: p[1])[0]
+    train = [v for e, v in zip(loss.epochs, loss.values, strict=False) if e >= best and math.isfinite(v)]
+    after = [v for e, v in points if e >= best]
+    if len(train) < options.min_epochs or len(after) < options.min_epochs or not oscillates(train, options):
+        return None
+    return best if efficiency(after) <= options.max_efficiency else None
+
+
 @rule("FD306", "oscillating-loss", Severity.WARNING, options=OscillationOptions,
       explained_by=("FD207", "FD212", "FD309"),
       causes=("a learning rate too high", "a batch size too small for the learning rate", "unshuffled, ordered data"))
@@ -525,8 +543,10 @@ def oscillating_loss(history: HistorySpec, options: OscillationOptions, model: M
 
     ## What it does
     Counts how often the epoch-to-epoch change of the training loss reverses direction, and how
-    large the steps are relative to the loss. It points at the optimizer's learning rate; with the
-    compiled model, the fix lowers it tenfold.
+    large the steps are relative to the loss; over the whole run, or, for a run that first
+    descends, from the epoch of the best validation loss on, when the validation loss goes back
+    and forth there too (a steady rise would be overfitting, FD304). It points at the optimizer's
+    learning rate; with the compiled model, the fix lowers it tenfold.
 
     ## Why is this bad?
     The epoch loss averages many batches, so in healthy training it falls smoothly. Large swings
@@ -550,17 +570,25 @@ def oscillating_loss(history: HistorySpec, options: OscillationOptions, model: M
     values = finite_values(loss)
     if len(values) < options.min_epochs:
         return
+    start, where = 0, ""
+    if not oscillates(values, options):
+        start = _settled_from(history, options)
+        if start is None:
+            return
+        where = f" from epoch {start} (the best validation loss) on"
+        values = [v for e, v in zip(loss.epochs, loss.values, strict=False) if e >= start and math.isfinite(v)]
     reversals, share, amplitude, efficiency = _oscillation(values)
-    if oscillates(values, options):
-        rate = compiled_rate(model)
-        yield Symptom(
-            f"loss reverses direction in {reversals} of {len(values) - 2} epochs with steps of {amplitude:.0%} of its "
-            f"level and gets nowhere (net change {efficiency:.0%} of the distance travelled): the optimizer overshoots",
-            Location(metric="loss", setting=RATE_SETTING),
-            {"reversals": reversals, "reversal_share": _round(share), "min_reversal_share": options.min_reversal_share,
-             "amplitude": _round(amplitude), "min_amplitude": options.min_amplitude,
-             "efficiency": _round(efficiency), "max_efficiency": options.max_efficiency, **rate_evidence(rate)},
-            rate_fix(rate, "lower"))
+    rate = compiled_rate(model)
+    yield Symptom(
+        f"loss{where} reverses direction in {reversals} of {len(values) - 2} epochs with steps of {amplitude:.0%} "
+        f"of its level and gets nowhere (net change {efficiency:.0%} of the distance travelled): the optimizer "
+        "overshoots",
+        Location(metric="loss", epoch=start or None, setting=RATE_SETTING),
+        {"reversals": reversals, "reversal_share": _round(share), "min_reversal_share": options.min_reversal_share,
+         "amplitude": _round(amplitude), "min_amplitude": options.min_amplitude,
+         "efficiency": _round(efficiency), "max_efficiency": options.max_efficiency, "from_epoch": start,
+         **rate_evidence(rate)},
+        rate_fix(rate, "lower"))
 
 
 @dataclass(frozen=True)
@@ -995,8 +1023,10 @@ def learning_rate_too_low(history: HistorySpec, options: LowRateOptions, model: 
 class MajorityOptions:
     """Thresholds for FD311."""
 
-    #: Epochs at the end over which accuracy must be pinned.
+    #: Fewest epochs at the end over which accuracy must be pinned...
     tail: int = 3
+    #: ... and at least this share of all epochs (a learning model can repeat a value a few times).
+    min_pinned_share: float = 0.4
     #: Largest spread of accuracy over the tail that counts as pinned.
     pinned: float = 2e-3
     #: With the class balance known: how close accuracy must sit to the majority share.
@@ -1008,6 +1038,17 @@ class MajorityOptions:
     entropy_tolerance: float = 0.05
     #: Fewest epochs needed.
     min_epochs: int = 4
+
+
+def _pinned_stretch(values: list[float], spread: float) -> int:
+    """How many epochs at the end stay within ``spread`` of one another."""
+    count = 1
+    while count < len(values):
+        window = values[-(count + 1):]
+        if max(window) - min(window) > spread:
+            break
+        count += 1
+    return count
 
 
 def _loss_of(accuracy: Series) -> str:
@@ -1044,9 +1085,10 @@ def majority_class_collapse(history: HistorySpec, options: MajorityOptions, mode
     """Accuracy pinned at the majority class's share while the loss drifts to the prior's entropy.
 
     ## What it does
-    Finds accuracy series (training and validation) that end pinned for `tail` epochs, never
-    higher before, at the majority class's share (from the labels of `--data`, within
-    `share-tolerance`), or, from a history alone, at a value of at least `min-share`; and checks
+    Finds accuracy series (training and validation) that end pinned for `tail` epochs and at
+    least `min-pinned-share` of the run, never higher before, at the majority class's share (from
+    the labels of `--data`, within `share-tolerance`), or, from a history alone, at a value of at
+    least `min-share`; and checks
     that the matching loss ends within `entropy-tolerance` of the crossentropy of always answering
     the class shares (the entropy of the labels: -sum p ln p; from a history alone, of two classes
     with the pinned share). A constant-output fingerprint (FD303) takes precedence.
@@ -1086,9 +1128,11 @@ def majority_class_collapse(history: HistorySpec, options: MajorityOptions, mode
         if len(values) < options.min_epochs or len(values) != len(series.values) or loss is None:
             continue
         losses = finite_values(loss)
-        tail = values[-options.tail:]
+        stretch = _pinned_stretch(values, options.pinned)
+        tail = values[-stretch:]
         pinned = sum(tail) / len(tail)
-        if max(tail) - min(tail) > options.pinned or max(values) > pinned + options.pinned or not losses:
+        if stretch < max(options.tail, options.min_pinned_share * len(values)) or not losses \
+                or max(values) > pinned + options.pinned:
             continue
         if share is not None:
             if share < options.min_share or abs(pinned - share) > options.share_tolerance:
@@ -1104,7 +1148,7 @@ def majority_class_collapse(history: HistorySpec, options: MajorityOptions, mode
         yield Symptom(
             f"{series.name} is pinned at {pinned:.4f}"
             + (", the majority class's share of the labels given," if share is not None else "")
-            + f" for the last {len(tail)} epochs and {loss.name} ends at {losses[-1]:.4f}, {basis} = {entropy:.4f}: "
+            + f" for the last {stretch} epochs and {loss.name} ends at {losses[-1]:.4f}, {basis} = {entropy:.4f}: "
             "the model answers the majority class for every sample and has learned only the class shares"
             + (f" (on a {k}-class head, binary accuracy scores {pinned:.4f} = {k - 1}/{k} for the same nothing)"
                if k else ""),
