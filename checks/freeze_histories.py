@@ -53,6 +53,7 @@ def main() -> int:
     parser.add_argument("names", nargs="*", help="case folder names (or prefixes); all history cases by default")
     args = parser.parse_args()
     import fusiondoctor
+    from fusiondoctor.config import settings_from_table
 
     chosen = [c for c in cases(kind="history")
               if not args.names or any(c.name == n or c.name.startswith(n) for n in args.names)]
@@ -65,9 +66,11 @@ def main() -> int:
             if variant not in case.expectations:
                 continue
             history, seconds = freeze(case, variant)
+            with open(case.folder / "case.toml", "rb") as handle:
+                table = tomllib.load(handle)[variant].get("settings")
             report = fusiondoctor.check(case.folder / f"{variant}.model.json",
                                         history=case.folder / f"{variant}.history.json",
-                                        settings=fusiondoctor.Settings())
+                                        settings=settings_from_table(table) if table else fusiondoctor.Settings())
             found, expected = report.codes(), case.expectations[variant].codes
             mark = "ok" if found == expected else "MISMATCH"
             mismatches += found != expected

@@ -50,6 +50,8 @@ def _missing(rule: Rule, available: dict[str, Any]) -> tuple:
 
 def _unmeasured(rule: Rule, available: dict[str, Any]) -> tuple:
     """Why measurements the rule reads are not in the record (failed, or not taken)."""
+    if "measurements" not in rule.needs:
+        return ()  # a rule that only may read measurements runs without them
     record = available.get("measurements")
     return record.missing(rule.measures) if record is not None and rule.measures else ()
 

@@ -12,9 +12,11 @@ written by ``checks/freeze_histories.py`` under the TensorFlow backend.
   dict, the CSV file, the TensorBoard log directory and the live model with its History object.
 
 case.toml keys read here beyond tests/casebook.py's: ``trainer = "tf_keras"`` (train with tf_keras;
-skipped off TensorFlow), ``expect_jax`` in a variant table (the codes on the JAX backend where
-they honestly differ, each with a comment why), and ``xfail_jax`` (a reason: a known fusiondoctor
-misfire on the JAX run, reported and kept as a strict xfail so that the fix is noticed).
+skipped off TensorFlow), ``expect_jax`` / ``expect_torch`` in a variant table (the codes on the JAX
+or PyTorch backend where they honestly differ, each with a comment why), ``settings`` in a variant
+table (a ``[tool.fusiondoctor]`` table the variant is checked with), and ``xfail_jax`` (a
+reason: a known fusiondoctor misfire on the JAX run, reported and kept as a strict xfail so that
+the fix is noticed).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pytest
 
 import fusiondoctor
 from fusiondoctor import Settings, all_rules
+from fusiondoctor.config import settings_from_table
 from fusiondoctor.history import read_history
 from tests.casebook import VARIANTS, Case, cases, tomllib
 
@@ -48,9 +51,16 @@ def raw_toml(case: Case) -> dict:
         return tomllib.load(handle)
 
 
-def diagnose(model, history) -> fusiondoctor.Report:
-    """Check with the default settings, whatever pyproject.toml the tests happen to run under."""
-    return fusiondoctor.check(model, history=history, settings=Settings())
+def diagnose(model, history, settings: Settings | None = None) -> fusiondoctor.Report:
+    """Check with the default settings (or the case's), whatever pyproject.toml the tests run under."""
+    return fusiondoctor.check(model, history=history, settings=settings or Settings())
+
+
+def case_settings(case: Case, variant: str) -> Settings:
+    """The variant's ``settings`` table (as ``[tool.fusiondoctor]`` in pyproject.toml), or the defaults:
+    what a user states that the files do not record, such as the training-set size."""
+    table = raw_toml(case)[variant].get("settings")
+    return settings_from_table(table) if table else Settings()
 
 
 def assert_codes(report: fusiondoctor.Report, expected: list[str], what: str) -> None:
@@ -133,7 +143,7 @@ def test_frozen_run_is_a_real_training_history(case: Case, variant: str):
 
 @pytest.mark.parametrize("case, variant", PARAMS)
 def test_frozen_history(case: Case, variant: str):
-    report = diagnose(frozen_model(case, variant), case.frozen_history(variant))
+    report = diagnose(frozen_model(case, variant), case.frozen_history(variant), case_settings(case, variant))
     assert_codes(report, case.expectations[variant].codes, f"{case.name}/{variant} frozen JSON")
 
 
@@ -145,7 +155,7 @@ def test_frozen_history_as_csvlogger_csv(case: Case, variant: str, tmp_path):
     assert spec.format == "csv"
     assert sorted(spec.names()) == sorted(history)
     # value by value fidelity is tests/test_history_readers.py's (including a known NaN problem)
-    report = diagnose(frozen_model(case, variant), path)
+    report = diagnose(frozen_model(case, variant), path, case_settings(case, variant))
     assert_codes(report, case.expectations[variant].codes, f"{case.name}/{variant} frozen as CSV")
 
 
@@ -206,8 +216,8 @@ def test_accuracy_on_a_regression_is_no_evidence(variant):
 
 def expected_codes(case: Case, variant: str, backend: str) -> list[str]:
     table = raw_toml(case)[variant]
-    if backend == "jax" and "expect_jax" in table:
-        return sorted(table["expect_jax"])
+    if backend in ("jax", "torch") and f"expect_{backend}" in table:
+        return sorted(table[f"expect_{backend}"])
     return case.expectations[variant].codes
 
 
@@ -232,11 +242,12 @@ def test_regenerated_run(case: Case, variant: str, request, tmp_path):
         else:
             target = model
         what = f"{case.name}/{variant} regenerated ({trainer} on {backend})"
-        assert_codes(diagnose(target, history), expected, f"{what}, History dict")
-        assert_codes(diagnose(target, log), expected, f"{what}, CSVLogger file")
-        assert_codes(diagnose(target, logdir), expected, f"{what}, TensorBoard logs")
+        settings = case_settings(case, variant)
+        assert_codes(diagnose(target, history, settings), expected, f"{what}, History dict")
+        assert_codes(diagnose(target, log, settings), expected, f"{what}, CSVLogger file")
+        assert_codes(diagnose(target, logdir, settings), expected, f"{what}, TensorBoard logs")
         assert isinstance(model.history, module.callbacks.History)
-        assert_codes(diagnose(target, model.history), expected, f"{what}, live History")
+        assert_codes(diagnose(target, model.history, settings), expected, f"{what}, live History")
 
         frozen = frozen_history(case, variant)
         assert sorted(history) == sorted(frozen), "the regenerated run logs other metrics than the frozen one"

@@ -707,3 +707,22 @@ def test_apply_patch_leaves_the_input_dictionaries_unchanged(keras):
     # and the live model it came from still builds and behaves as before
     assert model.get_layer("out").activation is keras.activations.softmax
     assert layer_in(model, "backbone/inner_bn").trainable is True
+
+
+@pytest.mark.parametrize("case_name, code", [("FD213-binary-accuracy-on-multiclass", "FD213"),
+                                             ("FD214-categorical-accuracy-on-single-unit", "FD214"),
+                                             ("FD310-learning-rate-too-low", "FD212")])
+def test_metric_and_rate_patches_of_the_cause_rules(fresh, case_name, code):
+    """FD213/FD214 swap the metric; the rate patches of FD309/FD310 are optimizer edits like FD212's."""
+    keras = fresh
+    case = get_case(case_name)
+    if code == "FD212":  # the history rules' patch, applied to the case's model
+        model = case.module("bad").build(keras, keras.optimizers.SGD(learning_rate=5e-4))
+        op = PatchOp("optimizer", None, "learning_rate", 0.005)
+        new, _, _ = patched(keras, model, op, sequential=True)
+        assert float(keras.ops.convert_to_numpy(new.optimizer.learning_rate)) == pytest.approx(0.005)
+        return
+    model = case.builder("bad")(keras)
+    (finding,) = [f for f in fusiondoctor.check(model).findings if f.code == code]
+    new, _, _ = patched(keras, model, *finding.fix.patch)
+    assert code not in fusiondoctor.check(new).codes()

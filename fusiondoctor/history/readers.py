@@ -36,7 +36,8 @@ def read_history(obj: Any, name: str | None = None, limits: Limits = DEFAULT_LIM
         return _from_pandas(obj, name)
     history = getattr(obj, "history", None)
     if isinstance(history, Mapping):  # keras.callbacks.History
-        return _from_mapping(history, name or "<keras History>", "history")
+        spec = _from_mapping(history, name or "<keras History>", "history")
+        return _with_steps(spec, getattr(obj, "params", None))
     if isinstance(obj, Mapping):
         return _from_mapping(obj, name or "<history dict>", "dict")
     raise InputError(name or type(obj).__name__, "not a history: give a History, a dict of lists, a pandas DataFrame, "
@@ -117,14 +118,24 @@ def _read_json(text: str, source: str) -> HistorySpec:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, too many digits
         raise InputError(source, f"not valid JSON ({type(exc).__name__})") from None
+    params = None
     if isinstance(data, dict) and isinstance(data.get("history"), dict):
+        params = data.get("params")
         data = data["history"]  # {"history": {...}, "params": {...}} as some scripts dump it
     if isinstance(data, list) and all(isinstance(row, dict) for row in data):  # one dict per epoch
         keys = list(dict.fromkeys(k for row in data for k in row if k != "epoch"))
         data = {k: [row.get(k) for row in data] for k in keys}
     if not isinstance(data, dict):
         raise InputError(source, "JSON history must map metric names to lists of numbers")
-    return _from_mapping(data, source, "json")
+    return _with_steps(_from_mapping(data, source, "json"), params)
+
+
+def _with_steps(spec: HistorySpec, params: Any) -> HistorySpec:
+    """The spec with Keras' ``params["steps"]`` (batches per epoch) when it is a sane number."""
+    steps = params.get("steps") if isinstance(params, Mapping) else None
+    if isinstance(steps, int) and not isinstance(steps, bool) and 0 < steps < 2**40:
+        spec.steps = steps
+    return spec
 
 
 def _read_csv(text: str, source: str) -> HistorySpec:

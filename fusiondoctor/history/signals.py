@@ -51,6 +51,26 @@ def direction_changes(values: Sequence[float]) -> tuple[int, float]:
     return reversals, amplitude
 
 
+def efficiency(values: Sequence[float]) -> float:
+    """Net change divided by the path length (the sum of step sizes): 1.0 for a curve that moves one
+    way only, near 0 for one that goes back and forth and ends where it started."""
+    path = sum(abs(b - a) for a, b in zip(values, values[1:], strict=False))
+    return abs(values[-1] - values[0]) / path if path else 1.0
+
+
+def falling_share(values: Sequence[float]) -> float:
+    """Share of epoch-to-epoch steps that go down."""
+    steps = [b - a for a, b in zip(values, values[1:], strict=False)]
+    return sum(1 for s in steps if s < 0) / len(steps) if steps else 0.0
+
+
+def prior_entropy(counts: Sequence[int]) -> float:
+    """Crossentropy (nats) of always predicting the class shares: what a model that ignores its
+    inputs converges to."""
+    total = sum(counts)
+    return -sum(c / total * math.log(c / total) for c in counts if c) if total else math.nan
+
+
 def first_nonfinite(series: Series) -> tuple[int, float] | None:
     for epoch, value in zip(series.epochs, series.values, strict=False):
         if not math.isfinite(value):

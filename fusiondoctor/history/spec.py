@@ -47,6 +47,8 @@ class HistorySpec:
     source: str
     series: dict[str, Series] = field(default_factory=dict)
     format: str = "dict"
+    #: Batches per training epoch, when the source records it (a live History's ``params``).
+    steps: int | None = None
 
     @property
     def n_epochs(self) -> int:

@@ -1,4 +1,4 @@
-"""FD208-FD211: the loss, the metrics and the output range against the task of each output.
+"""FD208-FD211, FD213, FD214: the loss, the metrics and the output range against the task of each output.
 
 The task comes from the task model (``fusiondoctor.model.task``), the one place that infers it.
 """
@@ -313,4 +313,123 @@ def output_range_cannot_reach_targets(compiled: ModelSpec) -> Iterator[Symptom]:
                 f'layers.Dense({head.width or 1}, name="{head.source.layer.name}")  # no activation',
                 activation_patch(head, "linear")),
             None if severity == Severity.WARNING else severity,
+        )
+
+
+# ---- FD213 ---------------------------------------------------------------------------------------------
+
+
+def _binary_accuracies(head: Head) -> list[str]:
+    return [m.name for m in head.output.metrics if vocab.metric_name(m.resolved or m.name) == "binary_accuracy"]
+
+
+@rule("FD213", "binary-accuracy-on-multiclass", Severity.WARNING)
+def binary_accuracy_on_multiclass(compiled: ModelSpec) -> Iterator[Symptom]:
+    """Binary accuracy reported for a multi-class output.
+
+    ## What it does
+    Finds outputs whose task is multi-class with K >= 3 classes (a softmax over K units, see the
+    task model) that report binary accuracy: an explicit `binary_accuracy` /
+    `BinaryAccuracy()`, or `'accuracy'` where Keras resolves it to binary accuracy (Keras
+    2.0-2.3 did so for any binary crossentropy). The softmax + binary crossentropy case with a plain
+    `'accuracy'` is FD203's, whose loss fix also changes what `'accuracy'` means.
+
+    ## Why is this bad?
+    Binary accuracy thresholds each of the K units at 0.5 and averages over units. On one-hot
+    labels a model that predicts nothing (every unit below 0.5) gets K-1 of K units right:
+    (K-1)/K, 0.90 on 10 classes, from the first epoch. The number looks excellent while the model
+    may be at chance, and callbacks that monitor it (EarlyStopping, ModelCheckpoint) pick the
+    wrong epoch.
+
+    ## Example
+    ```python
+    out = layers.Dense(10, activation="softmax")(x)
+    model.compile(loss="categorical_crossentropy", metrics=["binary_accuracy"])
+    ```
+
+    ## Use instead
+    ```python
+    out = layers.Dense(10, activation="softmax")(x)
+    model.compile(loss="categorical_crossentropy", metrics=["categorical_accuracy"])
+    ```
+    (`sparse_categorical_accuracy` for integer labels; in Keras 3 `'accuracy'` picks the right one.)
+    """
+    for head, task in head_tasks(compiled):
+        loss = head.output.loss
+        if task.kind != "multiclass" or not task.classes or task.classes < 3:
+            continue
+        found = _binary_accuracies(head)
+        if loss is not None and loss.family == vocab.BINARY and head.activation == "softmax":
+            found = [m for m in found if m not in vocab.ACCURACY_ALIASES]  # FD203's fix re-resolves 'accuracy'
+        if not found:
+            continue
+        k = task.classes
+        wanted = "sparse_categorical_accuracy" if loss is not None and loss.family == vocab.SPARSE \
+            else "categorical_accuracy"
+        yield Symptom(
+            f"output '{head.output.name}' is a {task.describe()} classifier but reports {', '.join(found)} as binary "
+            f"accuracy, which averages K yes/no answers per sample: a model that predicts nothing scores "
+            f"{k - 1}/{k} = {(k - 1) / k:.2f}; track {wanted}",
+            _where(head, "metrics"),
+            {"metrics": ", ".join(m.name for m in head.output.metrics), "binary_accuracy_metrics": ", ".join(found),
+             "inflated_floor": round((k - 1) / k, 4), **_task_evidence(task)},
+            Fix(f"Report {wanted} instead of binary accuracy", f'model.compile(..., metrics=["{wanted}"])',
+                (PatchOp("metrics", head.output.name, "remove", found),
+                 PatchOp("metrics", head.output.name, "add", [wanted]))),
+        )
+
+
+# ---- FD214 ---------------------------------------------------------------------------------------------
+
+#: Accuracies that take an argmax over the output's units: on one unit the argmax is always 0.
+_ARGMAX_ACCURACIES = frozenset({"categorical_accuracy", "sparse_categorical_accuracy", "top_k_categorical_accuracy",
+                                "sparse_top_k_categorical_accuracy"})
+
+
+@rule("FD214", "categorical-accuracy-on-single-unit", Severity.WARNING)
+def categorical_accuracy_on_single_unit(compiled: ModelSpec) -> Iterator[Symptom]:
+    """A categorical accuracy (an argmax over units) on a one-unit classifier.
+
+    ## What it does
+    Finds one-unit classification outputs (a binary classifier: one sigmoid unit, or one logit)
+    that report `categorical_accuracy`, `sparse_categorical_accuracy` or a top-k categorical
+    accuracy. A regression output with any accuracy is FD209's.
+
+    ## Why is this bad?
+    These metrics compare the argmax of the prediction with the label's class. Over one unit the
+    argmax is always 0, whatever the model outputs: `categorical_accuracy` then compares 0 with
+    the argmax of a one-column label (also 0) and reads 1.0 from the first batch (with 1-D labels
+    Keras 3 takes the argmax across the batch and reads a constant such as 0.25), and
+    `sparse_categorical_accuracy` reads the share of negative labels (0.695 on 30% positives).
+    Neither moves when the model learns, so the logs (and EarlyStopping or ModelCheckpoint on
+    them) track nothing.
+
+    ## Example
+    ```python
+    out = layers.Dense(1, activation="sigmoid")(x)
+    model.compile(loss="binary_crossentropy", metrics=["categorical_accuracy"])
+    ```
+
+    ## Use instead
+    ```python
+    out = layers.Dense(1, activation="sigmoid")(x)
+    model.compile(loss="binary_crossentropy", metrics=["binary_accuracy", keras.metrics.AUC(name="auc")])
+    ```
+    """
+    for head, task in head_tasks(compiled):
+        if head.width != 1 or not task.is_classification:
+            continue
+        found = [m.name for m in head.output.metrics if vocab.metric_name(m.resolved or m.name) in _ARGMAX_ACCURACIES]
+        if not found:
+            continue
+        yield Symptom(
+            f"output '{head.output.name}' has one unit ({task.describe()}) but reports {', '.join(found)}, an argmax "
+            "over units: over one unit the argmax is always 0, so the metric stays at a constant (1.0, or the share "
+            "of negative labels) whatever the model learns; track binary_accuracy",
+            _where(head, "metrics"),
+            {"metrics": ", ".join(m.name for m in head.output.metrics), "argmax_metrics": ", ".join(found),
+             **_task_evidence(task)},
+            Fix("Report binary accuracy instead", 'model.compile(..., metrics=["binary_accuracy"])',
+                (PatchOp("metrics", head.output.name, "remove", found),
+                 PatchOp("metrics", head.output.name, "add", ["binary_accuracy"]))),
         )

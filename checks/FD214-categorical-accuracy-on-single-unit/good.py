@@ -1,0 +1,18 @@
+"""The hateful-meme detector of bad.py reporting binary accuracy: the share of memes on the right side of
+0.5."""
+
+
+def build(keras):
+    layers = keras.layers
+    image = keras.Input((8, 8, 3), name="image")
+    x = layers.Conv2D(8, 3, activation="relu")(image)
+    x = layers.GlobalAveragePooling2D()(x)
+    text = keras.Input((4, 6), name="text")
+    t = layers.LSTM(8)(text)
+    fused = layers.concatenate([x, t])
+    fused = layers.Dense(16, activation="relu", name="fusion")(fused)
+    out = layers.Dense(1, activation="sigmoid", name="hateful")(fused)
+    model = keras.Model([image, text], out)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="binary_crossentropy",
+                  metrics=["binary_accuracy"])
+    return model
