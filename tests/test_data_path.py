@@ -165,3 +165,33 @@ def test_rank_off_by_a_trailing_one_is_accepted_as_keras_accepts_it(keras3):
     data = make_probe_data((np.zeros(8, "float32"), np.zeros(8)), spec)
     assert data.n == 8
     model(data.inputs["one"])  # and Keras runs it
+
+
+def _faulty(path):
+    """Usable but wrong: NaN in some images, token ids beyond the Embedding in some captions."""
+    arrays = good_arrays()
+    arrays["image"][:4, 0, 0, 0] = np.nan
+    arrays["text"][8:12, 0] = VOCABULARY + 7
+    np.savez(path, **arrays)
+
+
+def test_usable_but_wrong_data_is_a_finding_without_library_warnings(saved, tmp_path):
+    model_path, _ = saved
+    data_path = tmp_path / "faulty.npz"
+    _faulty(data_path)
+    run = run_cli("check", model_path, "--data", data_path, "--format", "json")
+    assert run.code == 1, (run.code, run.stderr[-2000:])
+    assert run.stderr.strip() == "", f"warnings leaked to the terminal:\n{run.stderr[-2000:]}"
+    report = run.json
+    codes = {f["code"] for f in report["findings"]}
+    assert {"FD507", "FD508"} <= codes, codes
+    assert not report.get("errors"), report.get("errors")
+
+
+def test_fix_refuses_data_it_cannot_train_on(saved, tmp_path):
+    model_path, _ = saved
+    data_path = tmp_path / "faulty.npz"
+    _faulty(data_path)
+    run = run_cli("fix", model_path, "--data", data_path, "--epochs", "1", "--seeds", "1", "--quiet")
+    assert run.code == 2, (run.code, run.stderr[-2000:])
+    assert len(run.stderr_lines) == 1 and "input 'image' holds NaN" in run.stderr, run.stderr

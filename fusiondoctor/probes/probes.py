@@ -21,6 +21,7 @@ from ..measurements import (
     AblationResult,
     BatchNormShift,
     BranchProbe,
+    InputFaults,
     InputStats,
     OperandScale,
 )
@@ -28,7 +29,7 @@ from ..model import vocab
 from ..model.graph import Head, Merge, heads, merges
 from ..model.spec import ModelSpec
 from ..model.task import LabelSummary
-from . import activations, frontier
+from . import activations, faults, frontier
 from .data import ProbeData, input_names, subsample
 from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
 
@@ -134,10 +135,17 @@ class Probes:
                  budget_seconds: float | None = DEFAULT_BUDGET_SECONDS):
         self.model = model
         self.spec = spec
-        self.data = data
+        self.raw_data = data  # as given: the data rules report what is wrong with it
+        self.data, self.dropped = faults.usable(data, spec)  # what a forward pass can take
+        #: Why no forward pass can run on this data (every sample unusable), or None.
+        self.blocked: str | None = None
+        if self.data.n == 0:
+            self.data, self.dropped = data, 0
+            self.blocked = ("no probed sample can go through the model: each holds NaN/Inf or token ids outside an "
+                            "Embedding's vocabulary (FD507, FD508)")
         self.batch_size = batch_size
-        self.names = _live_input_names(model, spec, data)
-        self.inputs = data.ordered(self.names)
+        self.names = _live_input_names(model, spec, self.data)
+        self.inputs = self.data.ordered(self.names)
         self.budget_seconds = budget_seconds
         self._calibrated = False
 
@@ -312,6 +320,11 @@ class Probes:
             rows.append(InputStats(name, float(finite.min()), float(finite.max()), float(finite.mean()),
                                    float(finite.std()), integer, values.ndim))
         return tuple(rows)
+
+    @functools.cached_property
+    def input_faults(self) -> tuple[InputFaults, ...]:
+        """NaN/Inf values, out-of-vocabulary token ids, constant and duplicated inputs, on the data as given."""
+        return faults.input_faults(self.raw_data, self.spec)
 
     # ---- modality contribution ---------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from ..model.graph import heads, merges
 from ..model.live import raw_from_config
 from ..model.normalize import normalize
 from ..probes.data import make_probe_data
+from ..probes.faults import refuse_untrainable
 from ..probes.labels import score_bounds, task_of, with_labels
 from ..probes.measure import measure
 from ..probes.probes import Probes
@@ -119,6 +120,7 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     live = live_model(model, unsafe)
     config, compile_config = live.get_config(), trial_compile_config(live)  # before probes add sub-models
     trial_data = make_probe_data(data, spec, max_samples)
+    refuse_untrainable(trial_data, spec)
     probes = Probes(live, spec, trial_data)  # the same samples: the frozen backbone runs once for both
     name = str(model) if isinstance(model, (str, os.PathLike)) else spec.source
     report = diagnose(Subject(name, model=spec, measurements=measure(probes, needed_measurements(base.rules()))), base)
