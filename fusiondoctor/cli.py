@@ -288,11 +288,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     handlers = {"check": _check, "fix": _fix, "demo": _demo, "rules": _rules, "explain": _explain}
-    warnings.filterwarnings("ignore", module="keras")  # fusiondoctor reports what Keras warns about, once
     before = readers.AVOID_TENSORFLOW
     readers.AVOID_TENSORFLOW = "tensorflow" not in sys.modules  # a fresh CLI process: read TensorBoard logs without TF
     try:
-        return handlers[args.command](args)
+        with warnings.catch_warnings():  # Keras, numpy, scikit-learn and h5py warnings: the report says what matters
+            warnings.simplefilter("ignore")
+            return handlers[args.command](args)
     except FusionDoctorError as exc:
         _err(str(exc))
         return EXIT_ERROR

@@ -1041,3 +1041,106 @@ def test_regression_lone_surrogate_in_a_layer_name_via_cli(seeds, tmp_path):
     assert_cli_contract(cli("check", path, cwd=tmp_path))
     result = cli("check", path, "--output", tmp_path / "report.txt", cwd=tmp_path)
     assert_cli_contract(result)
+
+
+# ================================================================================================
+# 7. Probe data: damaged .npz files, odd arrays, dicts and datasets, through the API and the CLI
+# ================================================================================================
+# The contract of the data path: unusable data is one InputError line (exit 2 and one stderr line);
+# usable data gives a complete report (findings for what is wrong with it), never a crashed rule or
+# a measurement that failed. In process (Keras is loaded once), with a time limit per example.
+
+
+@pytest.fixture(scope="session")
+def data_seed(keras3, tmp_path_factory) -> Path:
+    """The data seed model, saved as .keras next to its healthy data.npz."""
+    keras3.utils.set_random_seed(0)
+    folder = tmp_path_factory.mktemp("fuzz-data")
+    fc.data_model(keras3).save(str(folder / "model.keras"))
+    fc.write_npz(fc.data_arrays(), folder / "data.npz")
+    return folder / "model.keras"
+
+
+def check_data(model: Any, data: Any) -> str:
+    """``check`` with ``data``: "input_error" (one line) or "report" (complete, renderable); fails otherwise."""
+    with time_limit(90):
+        try:
+            report = fusiondoctor.check(model, data=data, settings=Settings())
+        except InputError as exc:
+            assert "\n" not in str(exc) and "\r" not in str(exc), repr(str(exc))
+            note(f"input error: {exc}")
+            return "input_error"
+    crashed = [(e.code, e.exc_type, e.message) for e in report.errors]
+    failed = [(s.code, s.failed) for s in report.skipped if s.failed]
+    note(f"findings: {report.codes()}")
+    assert not crashed, f"rules crashed: {crashed}"
+    assert not failed, f"measurements failed: {failed}"
+    from fusiondoctor.render import render
+
+    json.loads(render(report, "json"))
+    render(report, "text").encode("utf-8")
+    return "report"
+
+
+@fuzz(examples=30)
+@given(data=st.data())
+def test_damaged_npz_data(data_seed, scratch, data):
+    folder = example_dir(scratch)
+    path = fc.write_npz(data.draw(fc.probe_arrays(), label="arrays"), folder / "data.npz")
+    if fc.rarely(data.draw, 3):  # and now and then the archive's bytes too
+        path.write_bytes(data.draw(fc.mutated_bytes(fc.Seed(path.read_bytes(), "data.npz"), max_ops=3)))
+    before = _snapshot(folder)
+    check_data(data_seed, path)
+    assert _snapshot(folder) == before, "the data file changed"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@fuzz(examples=20)
+@given(data=st.data())
+def test_odd_arrays_dicts_and_datasets_through_the_api(data_seed, keras3, data):
+    import numpy as np
+
+    arrays = data.draw(fc.probe_arrays(), label="arrays")
+    x = {k: v for k, v in arrays.items() if not k.startswith("y")}
+    y = arrays.get("y")
+    form = data.draw(st.sampled_from(["tuple", "list", "x-y dict", "dataset"]), label="form")
+    if form == "tuple":
+        given_data: Any = (x, y)
+    elif form == "list":
+        given_data = ([x.get("image"), x.get("text")], y)
+    elif form == "x-y dict":
+        given_data = {"x": x, "y": y}
+    else:
+        if keras3.backend.backend() != "tensorflow":
+            return
+        import tensorflow as tf
+
+        try:
+            dataset = tf.data.Dataset.from_tensor_slices((x, y) if y is not None else (x,)).batch(8)
+        except Exception:  # noqa: BLE001 - tf.data itself refuses these arrays, before fusiondoctor sees them
+            return
+        given_data = dataset
+    before = {k: np.array(v, copy=True) for k, v in arrays.items() if isinstance(v, np.ndarray) and v.dtype != object}
+    check_data(data_seed, given_data)
+    for name, value in before.items():
+        assert np.array_equal(arrays[name], value, equal_nan=value.dtype.kind == "f"), f"'{name}' was changed"
+
+
+@fuzz(examples=5, shrink=False)
+@given(data=st.data())
+def test_cli_on_damaged_data(data_seed, scratch, data):
+    """``check --data`` and ``fix --data`` as real processes (a few: each loads Keras)."""
+    root = example_dir(scratch)
+    folder, cwd = root / "in", root / "cwd"
+    folder.mkdir()
+    cwd.mkdir()
+    path = fc.write_npz(data.draw(fc.probe_arrays(), label="arrays"), folder / "data.npz")
+    command = data.draw(st.sampled_from(["check", "check", "fix"]), label="command")
+    before = _snapshot(folder)
+    extra = ["--epochs", "1", "--seeds", "1", "--budget", "20", "--quiet"] if command == "fix" else []
+    result = cli(command, data_seed, "--data", path, *extra, cwd=cwd)
+    note(f"exit {result.code}; stderr: {result.stderr[-2000:]}")
+    assert_cli_contract(result)
+    assert _snapshot(folder) == before, "the data changed"
+    assert os.listdir(cwd) == [], "files written to the working directory"
+    shutil.rmtree(root, ignore_errors=True)

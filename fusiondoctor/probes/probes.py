@@ -335,7 +335,8 @@ class Probes:
         if self.task is None or self.head_labels is None or self.task.kind not in ("binary", "multiclass"):
             return None
         ids = class_ids(self.head_labels, self.task)
-        return float(np.bincount(ids).max() / len(ids))
+        _, counts = np.unique(ids, return_counts=True)  # ids may be anything (FD504 says so): no bincount
+        return float(counts.max() / len(ids)) if len(ids) else None
 
     @functools.cached_property
     def ablation(self) -> AblationResult | None:
@@ -388,8 +389,8 @@ class Probes:
         from sklearn.preprocessing import StandardScaler
 
         y = class_ids(self.head_labels, self.task)
-        counts = np.bincount(y)
-        folds = min(PROBE_FOLDS, int(counts[counts > 0].min())) if counts.size else 0
+        counts = np.unique(y, return_counts=True)[1]
+        folds = min(PROBE_FOLDS, int(counts.min())) if counts.size else 0
         if folds < 2 or len(set(y.tolist())) < 2:
             return ()
         acts = self._operand_activations
