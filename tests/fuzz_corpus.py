@@ -1088,13 +1088,26 @@ class Outcome:
         return f"{self.kind}: {self.detail}"
 
 
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` and every process of its group (it was started with ``start_new_session``):
+    a hung example's children (a forked HDF5 reader looping in C) must not outlive it."""
+    import signal
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    proc.wait()
+
+
 class Sandbox:
     """A long-lived child Python that runs ``fusiondoctor.check`` on one path per request.
 
-    A hang becomes an ``Outcome('hang')`` after ``timeout`` seconds (the child is killed and
-    replaced), a crash of the interpreter (HDF5 segfault) an ``Outcome('died')``, and memory use
-    is capped with RLIMIT_AS so a blow-up surfaces as ``MemoryError`` instead of taking the
-    machine down. The child's working directory is an empty folder the caller can watch for writes.
+    A hang becomes an ``Outcome('hang')`` after ``timeout`` seconds (the child is killed with its
+    process group, forked readers included, and replaced); a crash of the interpreter (HDF5
+    segfault) an ``Outcome('died')``; memory use is capped with RLIMIT_AS so a blow-up surfaces
+    as ``MemoryError`` instead of taking the machine down. The child's working directory is an
+    empty folder the caller can watch for writes.
     """
 
     def __init__(self, workdir: Path, timeout: float = 20.0, memory_mb: int = 1024):
@@ -1112,7 +1125,8 @@ class Sandbox:
                    FUSIONDOCTOR_SANDBOX_MEMORY_MB=str(self.memory_mb), PYTHONDONTWRITEBYTECODE="1")
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from tests.fuzz_corpus import serve; serve()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.workdir, env=env)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.workdir, env=env,
+            start_new_session=True)  # its own process group: a kill takes its forked HDF5 readers along
         line = self._readline(60.0)
         if line is None or line.strip() != b"ready":
             self._kill()
@@ -1127,8 +1141,7 @@ class Sandbox:
 
     def _kill(self) -> None:
         if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
+            kill_group(self.proc)
             self.proc = None
 
     def run(self, kind: str, path: os.PathLike, limits: dict[str, Any] | None = None) -> Outcome:
@@ -1178,6 +1191,14 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
     from fusiondoctor.render import render
 
     figure = None
+    if request["kind"] == "hang-with-child":  # for the sandbox's own test: a forked child, then a hang
+        child = os.fork()
+        if child == 0:
+            while True:
+                time.sleep(1)
+        Path(request["path"]).write_text(str(child))
+        while True:
+            time.sleep(1)
     try:
         settings = Settings(limits=Limits(**request["limits"])) if request["limits"] else Settings()
         if request["kind"] == "model":

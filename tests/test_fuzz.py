@@ -77,6 +77,8 @@ LONG_RUN = int(os.environ.get("FUSIONDOCTOR_FUZZ_EXAMPLES", "0") or 0)
 #: FUSIONDOCTOR_FUZZ_SHRINK=1), off in the default run so a known bug cannot blow the CI budget.
 SHRINK = bool(LONG_RUN) or os.environ.get("FUSIONDOCTOR_FUZZ_SHRINK", "") not in ("", "0")
 TRIAGE = os.environ.get("FUSIONDOCTOR_FUZZ_TRIAGE")
+#: A sandboxed example that takes longer hangs; above the HDF5 attribute guard's longest wait, so a
+#: file the guard refuses is an input error, not a hang.
 SANDBOX_TIMEOUT = 20.0
 
 
@@ -224,9 +226,15 @@ def cli(*args: Any, cwd: Path | None = None, timeout: float = 120) -> Run:
         limit = 4 << 30
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    proc = subprocess.run([sys.executable, "-m", "fusiondoctor", *map(str, args)], capture_output=True,
-                          encoding="utf-8", errors="replace", cwd=cwd, env=env, timeout=timeout, preexec_fn=cap_memory)
-    return Run(proc.returncode, proc.stdout, proc.stderr)
+    proc = subprocess.Popen([sys.executable, "-m", "fusiondoctor", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, encoding="utf-8", errors="replace", cwd=cwd, env=env,
+                            preexec_fn=cap_memory, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        fc.kill_group(proc)  # with its children: nothing of a hung example keeps running
+        raise
+    return Run(proc.returncode, stdout, stderr)
 
 
 def assert_cli_contract(result: Run, expect_json: bool = False) -> None:
@@ -1144,3 +1152,52 @@ def test_cli_on_damaged_data(data_seed, scratch, data):
     assert _snapshot(folder) == before, "the data changed"
     assert os.listdir(cwd) == [], "files written to the working directory"
     shutil.rmtree(root, ignore_errors=True)
+
+
+def test_regression_hdf5_attribute_read_that_loops_is_refused_within_seconds(seeds, monkeypatch):
+    """A byte-mutated 44 KB Keras 3 .h5 (found by a 500-example run) makes HDF5 loop forever
+    reading its root attributes; the guard fired only after a fixed 30 s, past the sandbox's 20 s
+    hang limit. The guard is now bounded by the file's size: a few seconds for a small file. The
+    loop is stood in for by a reader that never returns (in the forked child, as HDF5's would)."""
+    import time
+
+    from fusiondoctor.model import h5attrs
+
+    assert h5attrs.attribute_timeout(44 * 1024) <= 5
+    assert h5attrs.attribute_timeout(10**12) == h5attrs.MAX_TIMEOUT_SECONDS < SANDBOX_TIMEOUT
+
+    def loops(path):
+        while True:
+            pass
+
+    monkeypatch.setattr(h5attrs, "_read", loops)
+    started = time.monotonic()
+    with pytest.raises(InputError, match="took more than"):
+        h5attrs.read_root_attributes(_seed(seeds, "k3-tiny.h5"), "k3-tiny.h5")
+    assert time.monotonic() - started < h5attrs.attribute_timeout(44 * 1024) + 2
+
+
+def test_sandbox_kills_a_hung_example_with_its_children(tmp_path):
+    """A hung example's worker is killed with its process group: its forked children (an HDF5
+    reader looping in C) must not outlive it, as 17 workers once spun on for 50 minutes."""
+    import time
+
+    box = fc.Sandbox(tmp_path / "cwd", timeout=3.0)
+    pid_file = tmp_path / "child.pid"
+    try:
+        outcome = box.run("hang-with-child", pid_file)
+    finally:
+        box.close()
+    assert outcome.kind == "hang", outcome
+    child = int(pid_file.read_text())
+    for _ in range(50):
+        try:
+            with open(f"/proc/{child}/status") as status:
+                state = next(line for line in status if line.startswith("State:"))
+        except FileNotFoundError:
+            break
+        if "Z" in state.split()[1]:
+            break  # killed, waiting to be reaped by init
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the hung example's child {child} still runs")
