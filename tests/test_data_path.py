@@ -195,3 +195,20 @@ def test_fix_refuses_data_it_cannot_train_on(saved, tmp_path):
     run = run_cli("fix", model_path, "--data", data_path, "--epochs", "1", "--seeds", "1", "--quiet")
     assert run.code == 2, (run.code, run.stderr[-2000:])
     assert len(run.stderr_lines) == 1 and "input 'image' holds NaN" in run.stderr, run.stderr
+
+
+def test_a_zip_bomb_npz_is_refused_before_it_is_decompressed(saved, tmp_path, monkeypatch):
+    """An .npz whose members inflate to more than half the machine's memory is refused from the
+    zip directory, before numpy reads a byte. The directory's sizes stand in for a real bomb (which
+    takes a minute to write), and the machine is taken to have 4 GiB (a zip32 size field holds
+    less than 4 GiB)."""
+    from fusiondoctor.probes import data as probe_data
+    from tests import fuzz_corpus as fc
+
+    model_path, _ = saved
+    monkeypatch.setattr(probe_data, "_memory_bytes", lambda: 4 * 2**30)
+    path = tmp_path / "bomb.npz"
+    np.savez_compressed(path, **good_arrays())
+    fc.set_member_sizes(path, "image.npy", 2**32 - 1)
+    with pytest.raises(InputError, match="more than half this machine's memory"):
+        fusiondoctor.check(model_path, data=path, settings=Settings())

@@ -52,12 +52,24 @@ def _expected_keys(spec: ModelSpec) -> str:
     return ", ".join(names + ys)
 
 
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def _declared_sizes(source: str) -> None:
     """Refuse an archive whose members claim more bytes than they hold (a damaged or hostile
-    header would make numpy allocate what it claims), or hold Python objects."""
+    header would make numpy allocate what it claims), hold Python objects, or would not fit in
+    half the machine's memory once decompressed (a zip bomb)."""
     import zipfile
 
     with zipfile.ZipFile(source) as archive:
+        total, memory = sum(i.file_size for i in archive.infolist()), _memory_bytes()
+        if memory and total > memory // 2:
+            raise InputError(source, f"the arrays take {total / 2**30:.1f} GiB decompressed, more than half this "
+                                     f"machine's memory ({memory / 2**30:.1f} GiB): save a sample of the data")
         for info in archive.infolist():
             if not info.filename.endswith(".npy"):
                 continue
