@@ -230,7 +230,10 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _fix(args: argparse.Namespace) -> int:
+    from .live.quiet import import_keras_for_training
     from .trials.confirm import DEFAULT_TRIAL_SAMPLES, confirm  # lazy: loads numpy, and Keras when it runs
+
+    import_keras_for_training()  # without TensorFlow's start-up lines on stderr, on any backend
 
     result = confirm(args.path, args.data, select=args.select, ignore=args.ignore or (),
                      epochs=args.epochs, seeds=args.seeds, budget=args.budget, keep_weights=args.keep_weights,
