@@ -212,3 +212,16 @@ def test_a_zip_bomb_npz_is_refused_before_it_is_decompressed(saved, tmp_path, mo
     fc.set_member_sizes(path, "image.npy", 2**32 - 1)
     with pytest.raises(InputError, match="more than half this machine's memory"):
         fusiondoctor.check(model_path, data=path, settings=Settings())
+
+
+def test_fix_refuses_labels_the_loss_cannot_take(saved, tmp_path):
+    """One-hot rows into sparse categorical crossentropy: every run would fail ("the baseline did not
+    train", exit 1, before); now one line naming the loss, exit 2. check --data reports it (FD504)."""
+    model_path, _ = saved
+    arrays = good_arrays()
+    data_path = tmp_path / "onehot.npz"
+    np.savez(data_path, **{**arrays, "y": np.eye(3)[arrays["y"]]})
+    run = run_cli("fix", model_path, "--data", data_path, "--epochs", "1", "--seeds", "1", "--quiet")
+    assert run.code == 2, (run.code, run.stderr[-2000:])
+    assert len(run.stderr_lines) == 1, run.stderr
+    assert "cannot compute sparse_categorical_crossentropy on these labels" in run.stderr, run.stderr

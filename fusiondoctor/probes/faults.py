@@ -134,9 +134,10 @@ def usable(data: ProbeData, spec: ModelSpec) -> tuple[ProbeData, int]:
     return kept, int(data.n - len(index))
 
 
-def refuse_untrainable(data: ProbeData, spec: ModelSpec) -> None:
-    """For training (``fix``): data with NaN/Inf or out-of-vocabulary ids is a one-line error
-    naming the array, since every run on it would fail or train on NaN."""
+def refuse_untrainable(data: ProbeData, spec: ModelSpec, model=None) -> None:
+    """For training (``fix``): data with NaN/Inf or out-of-vocabulary ids, or labels the compiled
+    ``model`` cannot compute its loss on, is a one-line error naming the array, since every run on
+    it would fail or train on NaN."""
     for fault in input_faults(data, spec):
         what = f"labels '{fault.name}'" if fault.kind == "labels" else f"input '{fault.name}'"
         if fault.non_finite:
@@ -147,3 +148,25 @@ def refuse_untrainable(data: ProbeData, spec: ModelSpec) -> None:
             raise InputError(data.source, f"{what} holds token ids outside 0..{fault.vocabulary - 1}, the vocabulary "
                                           f"of Embedding '{fault.embedding}', in {fault.out_of_range} of "
                                           f"{fault.samples} samples (fusiondoctor explain FD508)")
+    if model is not None and data.y is not None:
+        _loss_runs(data, spec, model)
+
+
+def _loss_runs(data: ProbeData, spec: ModelSpec, model) -> None:
+    """Compute the compiled model's loss on two samples; a loss that cannot take the labels
+    (one-hot rows into a sparse loss, labels of another width) is a one-line error."""
+    if getattr(model, "compiled_loss", None) is None and not getattr(model, "compiled", False):
+        return  # an uncompiled model: the trials compile their own copies
+    names = [t._keras_history[0].name for t in model.inputs] if hasattr(model, "inputs") else list(data.inputs)
+    if set(names) != set(data.inputs):
+        names = list(data.inputs)
+    x = [np.asarray(data.inputs[n])[:2] for n in names]
+    y = {k: np.asarray(v)[:2] for k, v in data.y.items()} if isinstance(data.y, dict) else np.asarray(data.y)[:2]
+    try:
+        inputs = x if len(x) > 1 else x[0]
+        model.compute_loss(x=inputs, y=y, y_pred=model(inputs, training=False), training=False)
+    except Exception as exc:  # Keras raises many types for labels that do not fit the loss
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        losses = ", ".join(o.loss.name for o in spec.outputs if o.loss) or "its loss"
+        raise InputError(data.source, f"the model cannot compute {losses} on these labels ({type(exc).__name__}: "
+                                      f"{first}); fusiondoctor check --data says why (FD504)") from None

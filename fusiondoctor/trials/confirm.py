@@ -120,7 +120,7 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     live = live_model(model, unsafe)
     config, compile_config = live.get_config(), trial_compile_config(live)  # before probes add sub-models
     trial_data = make_probe_data(data, spec, max_samples)
-    refuse_untrainable(trial_data, spec)
+    refuse_untrainable(trial_data, spec, live)
     probes = Probes(live, spec, trial_data)  # the same samples: the frozen backbone runs once for both
     name = str(model) if isinstance(model, (str, os.PathLike)) else spec.source
     report = diagnose(Subject(name, model=spec, measurements=measure(probes, needed_measurements(base.rules()))), base)
