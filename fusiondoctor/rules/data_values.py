@@ -57,7 +57,8 @@ def non_finite_data(measurements: Measurements) -> Iterator[Symptom]:
             f"({share:.0%}): one such sample in a batch makes its loss and gradients NaN",
             _where(fault),
             {"array": fault.name, "kind": fault.kind, "samples_with_non_finite": fault.non_finite,
-             "samples": fault.samples, "nan_values": fault.nan_values, "inf_values": fault.inf_values},
+             "samples": fault.samples, "nan_values": fault.nan_values, "inf_values": fault.inf_values,
+             "samples_left_out_of_other_probes": measurements.dropped},
             Fix("Replace the missing values (np.nan_to_num, imputation) or drop those samples before training",
                 "x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)"))
 
@@ -101,7 +102,8 @@ def token_ids_beyond_vocabulary(measurements: Measurements) -> Iterator[Symptom]
             "samples hold ids outside it (zero vectors on a GPU, a failed lookup on a CPU)",
             Location(layer=fault.embedding or fault.name),
             {"input": fault.name, "embedding": fault.embedding, "input_dim": fault.vocabulary,
-             "id_min": low, "id_max": high, "samples_out_of_range": fault.out_of_range, "samples": fault.samples},
+             "id_min": low, "id_max": high, "samples_out_of_range": fault.out_of_range, "samples": fault.samples,
+             "samples_left_out_of_other_probes": measurements.dropped},
             Fix("Size the Embedding for the tokenizer's vocabulary (largest id + 1), or cap the tokenizer",
                 f"layers.Embedding(input_dim={int(high) + 1 if high is not None and high >= 0 else 'vocabulary'}, "
                 "output_dim=...)"))
