@@ -225,3 +225,23 @@ def test_fix_refuses_labels_the_loss_cannot_take(saved, tmp_path):
     assert run.code == 2, (run.code, run.stderr[-2000:])
     assert len(run.stderr_lines) == 1, run.stderr
     assert "cannot compute sparse_categorical_crossentropy on these labels" in run.stderr, run.stderr
+
+
+def test_fix_keeps_labels_aligned_when_probing_takes_fewer_samples(saved, monkeypatch):
+    """When the probes' time budget makes them keep fewer samples, the trials train on those
+    samples with their own labels (they took the labels of all samples before: a length mismatch)."""
+    from fusiondoctor.probes.probes import MIN_SAMPLES, Probes
+    from fusiondoctor.trials import confirm as confirm_module
+
+    class Hurried(Probes):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "budget_seconds": 1e-9})
+
+    monkeypatch.setattr(confirm_module, "Probes", Hurried)
+    model_path, _ = saved
+    rng = np.random.default_rng(3)
+    n = MIN_SAMPLES + 36
+    data = ([rng.random((n, 8, 8, 3)).astype("float32"), rng.integers(0, VOCABULARY, (n, 6)).astype("int32")],
+            rng.integers(0, 3, n))
+    result = confirm_module.confirm(model_path, data, epochs=1, seeds=1, progress=False, select=("FD501",))
+    assert result.baseline.runs and all(r.complete for r in result.baseline.runs), result.baseline.runs

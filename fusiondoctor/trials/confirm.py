@@ -127,7 +127,7 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     head = next(iter(heads(spec)), None)
     if head is None or len(spec.outputs) != 1:
         raise FusionDoctorError("fix trials support single-output models")
-    y = trial_data.labels_for(head.output.name, [head.output.name])
+    y = probes.data.labels_for(head.output.name, [head.output.name])  # the samples probes.inputs holds
     if y is None:
         raise InputError(trial_data.source, "fix trials need labels: add y to the data")
     trial_settings = TrialSettings(epochs=epochs, seeds=seeds, budget=budget, keep_weights=keep_weights)
