@@ -230,7 +230,10 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _fix(args: argparse.Namespace) -> int:
+    from .live.quiet import import_keras_for_training
     from .trials.confirm import DEFAULT_TRIAL_SAMPLES, confirm  # lazy: loads numpy, and Keras when it runs
+
+    import_keras_for_training()  # without TensorFlow's start-up lines on stderr, on any backend
 
     result = confirm(args.path, args.data, select=args.select, ignore=args.ignore or (),
                      epochs=args.epochs, seeds=args.seeds, budget=args.budget, keep_weights=args.keep_weights,
@@ -288,11 +291,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     handlers = {"check": _check, "fix": _fix, "demo": _demo, "rules": _rules, "explain": _explain}
-    warnings.filterwarnings("ignore", module="keras")  # fusiondoctor reports what Keras warns about, once
     before = readers.AVOID_TENSORFLOW
     readers.AVOID_TENSORFLOW = "tensorflow" not in sys.modules  # a fresh CLI process: read TensorBoard logs without TF
     try:
-        return handlers[args.command](args)
+        with warnings.catch_warnings():  # Keras, numpy, scikit-learn and h5py warnings: the report says what matters
+            warnings.simplefilter("ignore")
+            return handlers[args.command](args)
     except FusionDoctorError as exc:
         _err(str(exc))
         return EXIT_ERROR

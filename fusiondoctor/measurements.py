@@ -19,6 +19,7 @@ from .model.task import LabelSummary
 MEASUREMENTS: Mapping[str, str] = {
     "labels": "the form and range of each output's labels",
     "input_stats": "the range of each input's values",
+    "input_faults": "NaN/Inf values, token ids beyond an Embedding's vocabulary, constant and duplicated inputs",
     "merge_scales": "the activation scale of each branch at each fusion merge",
     "batchnorm": "BatchNormalization moving statistics against the data's",
     "ablation": "the drop of the model's metric when each input is ablated",
@@ -35,6 +36,25 @@ class InputStats:
     std: float
     integer_share: float
     rank: int
+
+
+@dataclass(frozen=True)
+class InputFaults:
+    """What is wrong with the values of one input, or one output's labels, on the probe sample."""
+
+    name: str
+    kind: str  # "input" or "labels"
+    samples: int
+    non_finite: int = 0  # samples holding a NaN or an infinity
+    nan_values: int = 0
+    inf_values: int = 0
+    embedding: str | None = None  # path of an Embedding that reads this input as token ids
+    vocabulary: int | None = None  # its input_dim
+    id_min: float | None = None
+    id_max: float | None = None
+    out_of_range: int = 0  # samples holding an id below 0 or at or beyond the vocabulary
+    constant: bool = False  # every sample is the same
+    duplicate_of: str | None = None  # an earlier input that holds exactly the same values
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,9 @@ class Measurements:
     failed: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, LabelSummary] | None = None  # by output name, for outputs with labels
     input_stats: tuple[InputStats, ...] | None = None
+    input_faults: tuple[InputFaults, ...] | None = None
+    #: Samples left out of the forward passes (NaN/Inf, out-of-vocabulary ids): reported by the data rules.
+    dropped: int = 0
     merge_scales: Mapping[str, tuple[OperandScale, ...]] | None = None  # by merge node key
     batchnorm: tuple[BatchNormShift, ...] | None = None
     ablation: AblationResult | None = None

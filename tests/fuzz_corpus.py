@@ -953,6 +953,124 @@ def patch_h5_string_type(path: Path, attr: str, *, offset: int, value: int) -> P
 # ================================================================================================
 # The sandbox: run fusiondoctor in a child process, one input at a time
 # ================================================================================================
+# Probe data: damaged .npz files and odd arrays for ``check --data`` and ``fix``
+# ================================================================================================
+
+#: The data seed model: image (8x8x3) + token ids (6,) into an Embedding of DATA_VOCABULARY, 3 classes.
+DATA_SAMPLES, DATA_VOCABULARY = 24, 50
+
+
+def data_model(keras):
+    """A tiny fusion model whose data can go wrong in every way the data path checks."""
+    layers = keras.layers
+    image = keras.Input((8, 8, 3), name="image")
+    x = layers.GlobalAveragePooling2D()(layers.Conv2D(4, 3, activation="relu", name="image_conv")(image))
+    x = layers.LayerNormalization(name="image_norm")(x)
+    text = keras.Input((6,), dtype="int32", name="text")
+    t = layers.GlobalAveragePooling1D()(layers.Embedding(DATA_VOCABULARY, 4, name="text_embedding")(text))
+    t = layers.LayerNormalization(name="text_norm")(t)
+    out = layers.Dense(3, activation="softmax", name="label")(layers.concatenate([x, t], name="fusion"))
+    model = keras.Model([image, text], out)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def data_arrays(seed: int = 0) -> dict[str, Any]:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return {"image": rng.random((DATA_SAMPLES, 8, 8, 3)).astype("float32"),
+            "text": rng.integers(0, DATA_VOCABULARY, (DATA_SAMPLES, 6)).astype("int32"),
+            "y": rng.integers(0, 3, DATA_SAMPLES)}
+
+
+def _odd_array(draw, like: Any) -> Any:
+    """A replacement for one array: another dtype, rank, shape or sample count, or odd values."""
+    import numpy as np
+
+    like = np.asarray(like)
+    if like.ndim == 0 or len(like) < 2 or like.dtype.kind not in "biuf":  # already replaced by something odd
+        like = np.zeros((DATA_SAMPLES, 3), "float32")
+    n = len(like)
+    kind = draw(st.sampled_from(["strings", "bool", "float16", "complex", "scalar", "drop-axis", "add-axis",
+                                 "resize", "fewer", "empty", "nan", "inf", "huge", "negative", "int-max",
+                                 "constant", "unicode", "ragged-object"]))
+    if kind == "strings":
+        return np.full(like.shape, "word")
+    if kind == "bool":
+        return like > np.median(like)
+    if kind == "float16":
+        with np.errstate(over="ignore"):
+            return like.astype("float16")
+    if kind == "complex":
+        return like.astype("complex64")
+    if kind == "scalar":
+        return np.float32(draw(st.floats(allow_nan=True)))
+    if kind == "drop-axis":
+        return like.reshape(n, -1)[:, 0] if like.ndim > 1 else like.reshape(n, 1, 1)
+    if kind == "add-axis":
+        return like[..., None]
+    if kind == "resize":
+        shape = (n, *[draw(st.integers(1, 12)) for _ in like.shape[1:]])
+        return np.ones(shape, like.dtype)
+    if kind == "fewer":
+        return like[: draw(st.integers(1, n - 1))]
+    if kind == "empty":
+        return like[:0]
+    out = np.array(like, dtype="float64" if kind in ("nan", "inf") else like.dtype)
+    rows = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n))
+    if kind == "nan":
+        out[rows] = np.nan
+    elif kind == "inf":
+        out[rows] = np.inf
+    elif kind == "huge":
+        out[rows] = np.asarray(1e30 if out.dtype.kind == "f" else np.iinfo(out.dtype).max).astype(out.dtype)
+    elif kind == "negative":
+        out[rows] = -out[rows] - 1
+    elif kind == "int-max":
+        out = out.astype("int64")
+        out[rows] = np.iinfo("int64").max
+    elif kind == "constant":
+        out[:] = out.reshape(-1)[0]
+    elif kind == "unicode":
+        return np.array(["\u00e9\u4e2d\U0001f600"] * n)
+    elif kind == "ragged-object":
+        return np.array([[1, 2], [3]] + [[4]] * (n - 2), dtype=object)
+    return out
+
+
+@st.composite
+def probe_arrays(draw) -> dict[str, Any]:
+    """The seed arrays with one to three arrays replaced, renamed or dropped."""
+    arrays = data_arrays(draw(st.integers(0, 3)))
+    for _ in range(draw(st.integers(1, 3))):
+        name = draw(st.sampled_from(sorted(arrays))) if arrays else None
+        action = draw(st.sampled_from(["replace", "replace", "replace", "rename", "drop", "extra"]))
+        if name is None:
+            break
+        if action == "replace":
+            arrays[name] = _odd_array(draw, arrays[name])
+        elif action == "rename":
+            arrays[draw(st.sampled_from(["Image", "img", "x", "y_label", "text ", "y_other"]))] = arrays.pop(name)
+        elif action == "drop":
+            arrays.pop(name)
+        else:
+            arrays[draw(st.sampled_from(["extra", "y_label", "mask"]))] = arrays[name]
+    return arrays
+
+
+def write_npz(arrays: dict[str, Any], path: Path) -> Path:
+    """``arrays`` as an .npz archive; object arrays are written pickled (the reader must refuse them)."""
+    import numpy as np
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, value in arrays.items():
+            with archive.open(f"{name}.npy", "w") as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=True)
+    return path
+
+
+# ================================================================================================
 
 OK_OUTCOMES = ("report", "input_error")
 
@@ -971,13 +1089,26 @@ class Outcome:
         return f"{self.kind}: {self.detail}"
 
 
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` and every process of its group (it was started with ``start_new_session``):
+    a hung example's children (a forked HDF5 reader looping in C) must not outlive it."""
+    import signal
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    proc.wait()
+
+
 class Sandbox:
     """A long-lived child Python that runs ``fusiondoctor.check`` on one path per request.
 
-    A hang becomes an ``Outcome('hang')`` after ``timeout`` seconds (the child is killed and
-    replaced), a crash of the interpreter (HDF5 segfault) an ``Outcome('died')``, and memory use
-    is capped with RLIMIT_AS so a blow-up surfaces as ``MemoryError`` instead of taking the
-    machine down. The child's working directory is an empty folder the caller can watch for writes.
+    A hang becomes an ``Outcome('hang')`` after ``timeout`` seconds (the child is killed with its
+    process group, forked readers included, and replaced); a crash of the interpreter (HDF5
+    segfault) an ``Outcome('died')``; memory use is capped with RLIMIT_AS so a blow-up surfaces
+    as ``MemoryError`` instead of taking the machine down. The child's working directory is an
+    empty folder the caller can watch for writes.
     """
 
     def __init__(self, workdir: Path, timeout: float = 20.0, memory_mb: int = 1024):
@@ -995,7 +1126,8 @@ class Sandbox:
                    FUSIONDOCTOR_SANDBOX_MEMORY_MB=str(self.memory_mb), PYTHONDONTWRITEBYTECODE="1")
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from tests.fuzz_corpus import serve; serve()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.workdir, env=env)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.workdir, env=env,
+            start_new_session=True)  # its own process group: a kill takes its forked HDF5 readers along
         line = self._readline(60.0)
         if line is None or line.strip() != b"ready":
             self._kill()
@@ -1010,8 +1142,7 @@ class Sandbox:
 
     def _kill(self) -> None:
         if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
+            kill_group(self.proc)
             self.proc = None
 
     def run(self, kind: str, path: os.PathLike, limits: dict[str, Any] | None = None) -> Outcome:
@@ -1061,6 +1192,14 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
     from fusiondoctor.render import render
 
     figure = None
+    if request["kind"] == "hang-with-child":  # for the sandbox's own test: a forked child, then a hang
+        child = os.fork()
+        if child == 0:
+            while True:
+                time.sleep(1)
+        Path(request["path"]).write_text(str(child))
+        while True:
+            time.sleep(1)
     try:
         settings = Settings(limits=Limits(**request["limits"])) if request["limits"] else Settings()
         if request["kind"] == "model":

@@ -240,3 +240,26 @@ def test_every_data_rule_has_a_case_folder():
     assert [c.story for c in stories] == ["seed-003"], f"data stories: {[c.name for c in stories]}"
     unnamed = [c.name for c in DATA_CASES if not c.rule and not c.story]
     assert not unnamed, f"data cases that name neither a rule nor a story: {unnamed}"
+
+
+@pytest.mark.live
+def test_input_scaling_is_quiet_when_the_first_layer_normalizes_the_input(fresh):
+    """FD503 with its healthy twins in one model: 0-255 pixels into BatchNormalization, into an
+    (unadapted) Normalization layer and into LayerNormalization right after the input are not
+    "unscaled"; the same pixels into a plain Conv2D are."""
+    keras, layers = fresh, fresh.layers
+    keras.utils.set_random_seed(0)
+    inputs, branches = [], []
+    for name, first in (("bn", layers.BatchNormalization), ("norm", layers.Normalization),
+                        ("ln", layers.LayerNormalization), ("raw", None)):
+        x = keras.Input((8, 8, 1), name=name)
+        inputs.append(x)
+        h = first(name=f"{name}_first")(x) if first else x
+        h = layers.GlobalAveragePooling2D()(layers.Conv2D(4, 3, activation="relu", name=f"{name}_conv")(h))
+        branches.append(layers.LayerNormalization(name=f"{name}_out")(h))
+    out = layers.Dense(2, activation="softmax", name="label")(layers.concatenate(branches, name="fusion"))
+    model = keras.Model(inputs, out)
+    pixels = np.round(np.random.default_rng(0).random((64, 8, 8, 1)) * 255).astype("float32")
+    report = fusiondoctor.check(model, data=([pixels] * 4,), settings=Settings(select=("FD503",)))
+    assert_expected(seen_in_report(report), Expected(["FD503"], [("FD503", "warning", "raw")], []),
+                    "inputs normalized by their first layer")

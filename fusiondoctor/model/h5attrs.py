@@ -16,7 +16,18 @@ from pathlib import Path
 from ..errors import InputError
 
 NAMES = ("model_config", "training_config", "keras_version", "backend")
-TIMEOUT_SECONDS = 30
+#: Reading the attributes of a valid file takes milliseconds; the guard allows this much at least ...
+MIN_TIMEOUT_SECONDS = 3.0
+#: ... plus a second per this many bytes of file (HDF5 may walk its metadata) ...
+BYTES_PER_SECOND = 100 * 2**20
+#: ... and never more than this (the fuzz suite's hang limit is above it).
+MAX_TIMEOUT_SECONDS = 15.0
+
+
+def attribute_timeout(size: int) -> float:
+    """Seconds a valid HDF5 file of ``size`` bytes may take to give its root attributes: a few
+    seconds for a small file (a byte-mutated one can make HDF5 loop forever)."""
+    return min(MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS + max(size, 0) / BYTES_PER_SECOND)
 
 
 def _text(value) -> str | None:
@@ -62,13 +73,17 @@ def read_root_attributes(path: Path, source: str) -> dict[str, object]:
             pipe.write(payload)
         os._exit(0)
     os.close(write_end)
-    return _collect(pid, read_end, source)
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        size = 0
+    return _collect(pid, read_end, source, attribute_timeout(size))
 
 
-def _collect(pid: int, read_end: int, source: str) -> dict[str, object]:
+def _collect(pid: int, read_end: int, source: str, timeout: float) -> dict[str, object]:
     previous = signal.signal(signal.SIGALRM, _timeout) if hasattr(signal, "SIGALRM") else None
     if previous is not None:
-        signal.alarm(TIMEOUT_SECONDS)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         with os.fdopen(read_end, "r", encoding="utf-8", errors="surrogateescape") as pipe:
             data = pipe.read()
@@ -76,10 +91,11 @@ def _collect(pid: int, read_end: int, source: str) -> dict[str, object]:
     except TimeoutError:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        raise InputError(source, f"reading the HDF5 attributes took more than {TIMEOUT_SECONDS} s") from None
+        raise InputError(source, f"reading the HDF5 attributes took more than {timeout:.0f} s (a damaged file "
+                                 "makes the HDF5 library loop)") from None
     finally:
         if previous is not None:
-            signal.alarm(0)
+            signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
     if os.WIFSIGNALED(status) or not data:
         raise InputError(source, "corrupt HDF5 file: the HDF5 library crashed reading its attributes")

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model.spec import ModelSpec
+from .validate import validate
 
 #: Samples probed by default: enough for stable statistics, one quick forward pass.
 DEFAULT_MAX_SAMPLES = 512
@@ -51,19 +52,61 @@ def _expected_keys(spec: ModelSpec) -> str:
     return ", ".join(names + ys)
 
 
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _declared_sizes(source: str) -> None:
+    """Refuse an archive whose members claim more bytes than they hold (a damaged or hostile
+    header would make numpy allocate what it claims), hold Python objects, or would not fit in
+    half the machine's memory once decompressed (a zip bomb)."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as archive:
+        total, memory = sum(i.file_size for i in archive.infolist()), _memory_bytes()
+        if memory and total > memory // 2:
+            raise InputError(source, f"the arrays take {total / 2**30:.1f} GiB decompressed, more than half this "
+                                     f"machine's memory ({memory / 2**30:.1f} GiB): save a sample of the data")
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(member)
+            if dtype.hasobject:
+                raise InputError(source, f"array '{info.filename[:-4]}' holds Python objects; expected numbers")
+            if int(np.prod(shape, dtype=object)) * dtype.itemsize > info.file_size:
+                raise InputError(source, f"array '{info.filename[:-4]}' claims more data than the file holds "
+                                         "(truncated or damaged)")
+
+
 def load_npz(path: os.PathLike, spec: ModelSpec) -> dict[str, Any]:
     source = str(path)
+    if not os.path.exists(source):
+        raise InputError(source, "no such file")
+    if os.path.isdir(source):
+        raise InputError(source, "is a folder; expected an .npz file")
     try:
+        _declared_sizes(source)
         with np.load(source, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
-    except FileNotFoundError:
-        raise InputError(source, "no such file") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(source, f"not a readable .npz file ({str(exc).splitlines()[0][:100]})") from None
+    except InputError:
+        raise
+    except MemoryError:
+        raise InputError(source, "an array in the file is larger than the memory available") from None
+    except Exception as exc:  # zipfile, zlib, numpy and the OS raise many types for a damaged file
+        first = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
+        raise InputError(source, f"not a readable .npz file ({first})") from None
     names = input_names(spec)
     missing = [n for n in names if n not in arrays]
     if missing:
-        raise InputError(source, f"missing arrays {missing}; expected keys: {_expected_keys(spec)}")
+        found = ", ".join(sorted(arrays)[:12]) or "none"
+        raise InputError(source, f"missing arrays {missing} (found: {found}); expected keys: {_expected_keys(spec)}")
     x = {n: arrays[n] for n in names}
     if "y" in arrays:
         y: Any = arrays["y"]
@@ -81,6 +124,18 @@ def _to_numpy(value: Any) -> Any:
 
 
 def _from_batches(dataset: Any, max_samples: int) -> dict[str, Any]:
+    """Batches read until ``max_samples``; a dataset that fails while read or whose batches do not
+    stack is a one-line error."""
+    try:
+        return _read_batches(dataset, max_samples)
+    except InputError:
+        raise
+    except Exception as exc:  # the user's pipeline can raise anything
+        first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise InputError("<dataset>", f"reading the dataset failed ({type(exc).__name__}: {first})") from None
+
+
+def _read_batches(dataset: Any, max_samples: int) -> dict[str, Any]:
     xs, ys, count = [], [], 0
     for index, batch in enumerate(dataset):
         if not isinstance(batch, (list, tuple)) or len(batch) < 1:
@@ -126,40 +181,35 @@ def make_probe_data(data: Any, spec: ModelSpec, max_samples: int = DEFAULT_MAX_S
         parts = _from_batches(data, max_samples)
     else:
         raise InputError(source, "data must be an .npz path, (x, y) arrays, a tf.data.Dataset or a PyDataset")
-    inputs = _name_inputs(_to_numpy(parts["x"]), spec, source)
-    y = _to_numpy(parts["y"]) if parts["y"] is not None else None
-    return subsample(ProbeData(inputs, _labels(y, spec), source), max_samples, seed)
+    inputs, y = validate(_name_inputs(parts["x"], spec, source), _labels(parts["y"], spec), spec, source)
+    return subsample(ProbeData(inputs, y, source), max_samples, seed)
 
 
 def _labels(y: Any, spec: ModelSpec) -> Any:
     """Labels per output: a list for a multi-output model (Keras' own form) maps onto the outputs in order."""
-    if isinstance(y, list) and len(spec.outputs) > 1 and len(y) == len(spec.outputs):
-        return {o.name: np.asarray(v) for o, v in zip(spec.outputs, y)}
-    if isinstance(y, list) and len(y) == 1:
-        return np.asarray(y[0])
+    if isinstance(y, (list, tuple)) and len(spec.outputs) > 1 and len(y) == len(spec.outputs):
+        return {o.name: v for o, v in zip(spec.outputs, y)}
+    if isinstance(y, (list, tuple)) and len(y) == 1:
+        return y[0]
     return y
 
 
-def _name_inputs(x: Any, spec: ModelSpec, source: str) -> dict[str, np.ndarray]:
+def _name_inputs(x: Any, spec: ModelSpec, source: str) -> dict[str, Any]:
+    """The input values by input name (checked as arrays by ``validate``)."""
     names = input_names(spec)
     if isinstance(x, dict):
         missing = [n for n in names if n not in x]
         if missing:
             raise InputError(source, f"no arrays for inputs {missing}; expected keys: {_expected_keys(spec)}")
-        arrays = {n: np.asarray(x[n]) for n in names}
-    else:
-        items = x if isinstance(x, list) else [x]
-        if len(items) != len(names):
-            raise InputError(
-                source, f"the model has {len(names)} inputs ({', '.join(names)}), the data {len(items)} arrays"
-            )
-        arrays = dict(zip(names, (np.asarray(a) for a in items)))
-    lengths = {len(a) for a in arrays.values()}
-    if len(lengths) != 1:
-        raise InputError(source, f"input arrays have different numbers of samples: {sorted(lengths)}")
-    if not lengths or 0 in lengths:
-        raise InputError(source, "the data holds no samples")
-    return arrays
+        return {n: x[n] for n in names}
+    items = list(x) if isinstance(x, (list, tuple)) else [x]
+    if len(names) == 1 and len(items) != 1:
+        items = [x]  # one input given as a nested list of samples
+    if len(items) != len(names):
+        raise InputError(
+            source, f"the model has {len(names)} inputs ({', '.join(names)}), the data {len(items)} arrays"
+        )
+    return dict(zip(names, items))
 
 
 def subsample(data: ProbeData, max_samples: int, seed: int = 0) -> ProbeData:

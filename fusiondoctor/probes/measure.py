@@ -8,6 +8,7 @@ it (the diagnosis is incomplete, so the exit code is 2), and no rule ever crashe
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
 from ..errors import InputError
@@ -29,14 +30,31 @@ def measure(probes: Probes, names: Iterable[str]) -> Measurements:
     unknown = [n for n in names if n not in MEASUREMENTS]
     if unknown:
         raise ValueError(f"unknown measurements {unknown} (known: {', '.join(MEASUREMENTS)})")
-    if any(n in _FORWARD for n in names):
-        probes.calibrate()  # every measurement reads the same (possibly smaller) sample
+    with warnings.catch_warnings():  # numpy and scikit-learn warn on odd data: the rules report it, once
+        warnings.simplefilter("ignore")
+        values, failed = _measure_all(probes, names)
+    return Measurements(probes.data.source, probes.data.n, tuple(probes.names), frozenset(values), failed,
+                        dropped=probes.dropped, **values)
+
+
+def _measure_all(probes: Probes, names: tuple[str, ...]) -> tuple[dict, dict]:
+    unusable = probes.blocked
+    if unusable is None and any(n in _FORWARD for n in names):
+        try:
+            probes.calibrate()  # every measurement reads the same (possibly smaller) sample
+        except InputError:
+            raise
+        except Exception as exc:  # the model cannot run this data: a skip for the forward measurements
+            unusable = f"the model cannot run the data ({_describe(exc)})"
     values, failed = {}, {}
     for name in names:
+        if unusable is not None and name in _FORWARD:
+            failed[name] = unusable
+            continue
         try:
             values[name] = getattr(probes, name)
         except InputError:
             raise
         except Exception as exc:  # a measurement that fails is a skip for its rules, never a crash
             failed[name] = _describe(exc)
-    return Measurements(probes.data.source, probes.data.n, tuple(probes.names), frozenset(values), failed, **values)
+    return values, failed

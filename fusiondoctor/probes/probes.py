@@ -21,6 +21,7 @@ from ..measurements import (
     AblationResult,
     BatchNormShift,
     BranchProbe,
+    InputFaults,
     InputStats,
     OperandScale,
 )
@@ -28,7 +29,7 @@ from ..model import vocab
 from ..model.graph import Head, Merge, heads, merges
 from ..model.spec import ModelSpec
 from ..model.task import LabelSummary
-from . import activations, frontier
+from . import activations, faults, frontier
 from .data import ProbeData, input_names, subsample
 from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
 
@@ -134,10 +135,17 @@ class Probes:
                  budget_seconds: float | None = DEFAULT_BUDGET_SECONDS):
         self.model = model
         self.spec = spec
-        self.data = data
+        self.raw_data = data  # as given: the data rules report what is wrong with it
+        self.data, self.dropped = faults.usable(data, spec)  # what a forward pass can take
+        #: Why no forward pass can run on this data (every sample unusable), or None.
+        self.blocked: str | None = None
+        if self.data.n == 0:
+            self.data, self.dropped = data, 0
+            self.blocked = ("no probed sample can go through the model: each holds NaN/Inf or token ids outside an "
+                            "Embedding's vocabulary (FD507, FD508)")
         self.batch_size = batch_size
-        self.names = _live_input_names(model, spec, data)
-        self.inputs = data.ordered(self.names)
+        self.names = _live_input_names(model, spec, self.data)
+        self.inputs = self.data.ordered(self.names)
         self.budget_seconds = budget_seconds
         self._calibrated = False
 
@@ -313,6 +321,11 @@ class Probes:
                                    float(finite.std()), integer, values.ndim))
         return tuple(rows)
 
+    @functools.cached_property
+    def input_faults(self) -> tuple[InputFaults, ...]:
+        """NaN/Inf values, out-of-vocabulary token ids, constant and duplicated inputs, on the data as given."""
+        return faults.input_faults(self.raw_data, self.spec)
+
     # ---- modality contribution ---------------------------------------------------------------
 
     def _score(self, predictions: np.ndarray) -> np.ndarray:
@@ -322,7 +335,8 @@ class Probes:
         if self.task is None or self.head_labels is None or self.task.kind not in ("binary", "multiclass"):
             return None
         ids = class_ids(self.head_labels, self.task)
-        return float(np.bincount(ids).max() / len(ids))
+        _, counts = np.unique(ids, return_counts=True)  # ids may be anything (FD504 says so): no bincount
+        return float(counts.max() / len(ids)) if len(ids) else None
 
     @functools.cached_property
     def ablation(self) -> AblationResult | None:
@@ -375,8 +389,8 @@ class Probes:
         from sklearn.preprocessing import StandardScaler
 
         y = class_ids(self.head_labels, self.task)
-        counts = np.bincount(y)
-        folds = min(PROBE_FOLDS, int(counts[counts > 0].min())) if counts.size else 0
+        counts = np.unique(y, return_counts=True)[1]
+        folds = min(PROBE_FOLDS, int(counts.min())) if counts.size else 0
         if folds < 2 or len(set(y.tolist())) < 2:
             return ()
         acts = self._operand_activations

@@ -190,11 +190,26 @@ def _expected_range(model: ModelSpec, input_name: str) -> str | None:
     return None
 
 
+#: Layers that normalize what they receive from their input: right after it, the raw scale does not matter.
+_NORMALIZES_INPUT = ("Normalization", "BatchNormalization", "SyncBatchNormalization", "LayerNormalization",
+                     "GroupNormalization", "UnitNormalization", "RMSNormalization")
+
+
 def _rescales(model: ModelSpec, input_name: str) -> bool:
     for node in model.nodes.values():
         if node.layer.class_name in ("Rescaling", "Normalization") and input_name in model.input_ancestry(node.key):
             return True
     return False
+
+
+def _normalizes_first(model: ModelSpec, input_name: str) -> bool:
+    """True when every first consumer of the input (past pass-through layers) normalizes it."""
+    firsts = []
+    for node in _first_consumers(model, input_name):
+        while node.layer.class_name in vocab.PASS_THROUGH_CLASSES and len(model.consumers(node.key)) == 1:
+            node = model.nodes[model.consumers(node.key)[0]]
+        firsts.append(node)
+    return bool(firsts) and all(n.layer.class_name in _NORMALIZES_INPUT for n in firsts)
 
 
 def _first_consumers(model: ModelSpec, input_name: str) -> list:
@@ -223,7 +238,9 @@ def input_scaling(model: ModelSpec, measurements: Measurements, options: Scaling
     ## What it does
     Measures each input's range and compares it with what the model expects: the
     `preprocess_input` convention of a recognized `keras.applications` backbone, or, without one,
-    whether large raw values (up to 255) arrive with no Rescaling or Normalization layer.
+    whether large raw values (up to 255) arrive with no Rescaling or Normalization layer. An input
+    whose first layer normalizes it (Normalization, BatchNormalization, LayerNormalization right
+    after the input) takes any scale and is not reported.
 
     ## Why is this bad?
     Pretrained filters and BatchNormalization statistics assume their preprocessing: pixels in
@@ -246,6 +263,8 @@ def input_scaling(model: ModelSpec, measurements: Measurements, options: Scaling
         consumers = _first_consumers(model, stats.name)
         if stats.rank < 2 or any(c.layer.class_name in _INDEX_CONSUMERS for c in consumers):
             continue  # token ids and categories are indices, not values on a scale
+        if _normalizes_first(model, stats.name):
+            continue  # a normalization layer right after the input takes any scale
         low, high = _rescaled_range(model, stats.name, stats.minimum, stats.maximum)
         stats = dataclasses.replace(stats, minimum=low, maximum=high)
         expected = _expected_range(model, stats.name)

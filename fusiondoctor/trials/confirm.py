@@ -18,6 +18,7 @@ from ..model.graph import heads, merges
 from ..model.live import raw_from_config
 from ..model.normalize import normalize
 from ..probes.data import make_probe_data
+from ..probes.faults import refuse_untrainable
 from ..probes.labels import score_bounds, task_of, with_labels
 from ..probes.measure import measure
 from ..probes.probes import Probes
@@ -119,13 +120,14 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     live = live_model(model, unsafe)
     config, compile_config = live.get_config(), trial_compile_config(live)  # before probes add sub-models
     trial_data = make_probe_data(data, spec, max_samples)
+    refuse_untrainable(trial_data, spec, live)
     probes = Probes(live, spec, trial_data)  # the same samples: the frozen backbone runs once for both
     name = str(model) if isinstance(model, (str, os.PathLike)) else spec.source
     report = diagnose(Subject(name, model=spec, measurements=measure(probes, needed_measurements(base.rules()))), base)
     head = next(iter(heads(spec)), None)
     if head is None or len(spec.outputs) != 1:
         raise FusionDoctorError("fix trials support single-output models")
-    y = trial_data.labels_for(head.output.name, [head.output.name])
+    y = probes.data.labels_for(head.output.name, [head.output.name])  # the samples probes.inputs holds
     if y is None:
         raise InputError(trial_data.source, "fix trials need labels: add y to the data")
     trial_settings = TrialSettings(epochs=epochs, seeds=seeds, budget=budget, keep_weights=keep_weights)
