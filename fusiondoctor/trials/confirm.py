@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,11 @@ from ..probes.measure import measure
 from ..probes.probes import Probes
 from ..registry import get as get_rule
 from ..subject import live_model, load_model_spec, needed_measurements
-from ..types import Finding, Report
+from ..types import Finding, Report, Verdict
+from .judge import Circumstances, Design, judge, settled
 from .patches import PatchError, apply_patch
-from .runner import Progress, Trial, TrialRunner, TrialSettings, endings, settled, trial_compile_config, verdict
+from .runner import Progress, TrialRunner, TrialSettings, trial_compile_config
+from .runs import Trial
 
 #: Samples trials train and validate on by default (probing uses its own, smaller sample).
 DEFAULT_TRIAL_SAMPLES = 4096
@@ -41,7 +44,7 @@ class Confirmation:
     written: str | None = None
 
     def best(self) -> Trial | None:
-        confirmed = [t for t in self.trials if t.verdict == "confirmed"]
+        confirmed = [t for t in self.trials if t.verdict is Verdict.CONFIRMED]
         return max(confirmed, key=lambda t: t.gain) if confirmed else None
 
 
@@ -54,6 +57,13 @@ def _patchable(findings: Iterable[Finding]) -> list[Finding]:
                 seen.add(key)
                 chosen.append(finding)
     return chosen
+
+
+def _candidates(report: Report, chosen) -> list[Finding]:
+    found = _patchable(report.findings)
+    if chosen is None:
+        return found
+    return list(chosen(found) if callable(chosen) else chosen)
 
 
 def _ancestry(spec):
@@ -109,9 +119,13 @@ def _history(values: dict):
 def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
             epochs: int = 5, seeds: int = 3, budget: float | None = None, keep_weights: str = "frozen",
             max_samples: int = DEFAULT_TRIAL_SAMPLES, unsafe: bool = False, distribution: Any = None,
-            progress: bool = True, settings: Settings | None = None, write: str | None = None) -> Confirmation:
+            progress: bool = True, settings: Settings | None = None, write: str | None = None,
+            candidates: Sequence[Finding] | Callable[[list[Finding]], list[Finding]] | None = None) -> Confirmation:
     """Diagnose ``model`` with ``data``, then retrain it with each patchable fix against the
-    unpatched baseline over ``seeds`` seeds, and give each fix a verdict."""
+    unpatched baseline over ``seeds`` seeds, and give each fix a verdict.
+
+    ``candidates``: the findings whose fixes are trialled, instead of the diagnosis's findings that
+    carry a patch; or a function from those to the list to trial (to add or drop some). Errors first."""
     base = resolve(settings, select=select, ignore=ignore)
     if write:
         _refuse_overwrite(write, model)
@@ -137,13 +151,13 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     baseline = Trial("baseline", "unchanged model", None, ())
     baseline.runs, _ = runner.runs(runner.config, runner.compile_config, list(range(seeds)), "baseline")
     trials, blocker = [], None
-    for finding in sorted(_patchable(report.findings), key=lambda f: -f.severity):  # errors first
+    for finding in sorted(_candidates(report, candidates), key=lambda f: -f.severity):  # errors first
         trials.append(_trial(finding, runner, baseline, spec, blocker))
-        if blocker is None and trials[-1].verdict == "confirmed" and _never_learns(baseline):
+        if blocker is None and trials[-1].verdict is Verdict.CONFIRMED and _never_learns(baseline):
             blocker = trials[-1].code
     bar.done()
     result = Confirmation(
-        dataclasses.replace(report, trials=tuple(t.as_dict(baseline) for t in trials)),
+        dataclasses.replace(report, trials=tuple(t.result(baseline.runs) for t in trials)),
         baseline,
         trials,
         trial_settings,
@@ -155,54 +169,37 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
 
 
 def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker: str | None = None) -> Trial:
-    """One candidate's runs and verdict. ``blocker``: a confirmed fix's code for a baseline that never
+    """One candidate's runs, judged. ``blocker``: a confirmed fix's code for a baseline that never
     learns; a candidate that keeps that finding cannot learn either, and is not trained."""
     trial = Trial(finding.code, finding.fix.title, finding.location.layer or finding.location.output, finding.fix.patch)
+    design = Design(seeds=runner.settings.seeds, min_delta=runner.settings.min_delta, bounds=score_bounds(runner.task))
+    outputs = [o.name for o in spec.outputs]
     try:
-        config, compile_config = apply_patch(runner.config, runner.compile_config, finding.fix.patch,
-                                             [o.name for o in spec.outputs], _ancestry(spec))
+        config, compile_config = apply_patch(runner.config, runner.compile_config, finding.fix.patch, outputs,
+                                             _ancestry(spec))
     except PatchError as exc:
-        trial.verdict, trial.note = "failed", f"patch does not apply: {exc}"
+        trial.judgement = judge([], [], design, Circumstances(patch_error=str(exc)))
+        return trial
+    # the baseline through the same edit with no operations: the same form, to compare with
+    if (config, compile_config) == apply_patch(runner.config, runner.compile_config, (), outputs, _ancestry(spec)):
+        trial.judgement = judge(baseline.runs, [], design, Circumstances(unchanged=True))
         return trial
     if blocker and _static_finding(blocker, config, compile_config, runner):
-        trial.verdict = "not confirmed"
-        trial.note = (f"not trialled: the baseline never learns, and this candidate keeps {blocker}, whose fix is "
-                      "confirmed; run fix again on the fixed model")
+        trial.judgement = judge(baseline.runs, [], design, Circumstances(blocked_by=blocker))
         return trial
     seeds = [r.seed for r in baseline.runs if r.complete]
-    if not seeds:
-        if runner.over_budget():
-            trial.verdict, trial.note = "not confirmed", "stopped by --budget before the baseline trained"
-        else:
-            trial.verdict, trial.note = "failed", "the baseline did not train"
-        return trial
-    min_delta, bounds = runner.settings.min_delta, score_bounds(runner.task)
+    if seeds:
+        def settle(runs, current):
+            return settled(baseline.runs, runs, replace(design, seeds=len(seeds)), current)
 
-    def settle(runs, current):
-        return settled(baseline.runs, runs, min_delta, len(seeds), current, bounds)
-
-    # a history rule's finding is looked for in the candidate's history: its runs train every epoch
-    trial.runs, trial.model = runner.runs(config, compile_config, seeds, finding.code, settle,
-                                          early="history" not in get_rule(finding.code).needs)
-    complete = [r for r in trial.runs if r.complete]
-    stopped_by_budget = len(complete) < len(seeds) and runner.over_budget()
-    if stopped_by_budget:
-        trial.note = "stopped by --budget"
-    elif len(trial.runs) < len(seeds) and not any(r.error for r in trial.runs):
-        trial.note = f"stopped after {len(trial.runs)} seeds: the verdict could no longer change"
-    if not stopped_by_budget and endings(trial.runs):
-        trial.note = "; ".join(filter(None, [trial.note, "ended early: " + endings(trial.runs)]))
-    trial.verdict, trial.gain, trial.spread = verdict(baseline.runs, trial.runs, min_delta)
-    if trial.verdict == "failed" and trial.runs and trial.runs[-1].error:
-        trial.note = trial.runs[-1].error
-    if stopped_by_budget and trial.verdict in ("confirmed", "worse") and not settled(baseline.runs, complete, min_delta,
-                                                                                      len(seeds), bounds=bounds):
-        trial.verdict = "not confirmed"  # the seeds left out could still change it
-        trial.note = f"stopped by --budget after {len(complete)} of {len(seeds)} seeds: too few to decide"
-    if trial.verdict != "failed":
+        # a history rule's finding is looked for in the candidate's history: its runs train every epoch
+        trial.runs, trial.model = runner.runs(config, compile_config, seeds, finding.code, settle,
+                                              early="history" not in get_rule(finding.code).needs)
+        design = replace(design, seeds=len(seeds))
+    if trial.runs and not any(r.error for r in trial.runs):
         trial.finding_gone = _finding_gone(trial, config, compile_config, runner)
-        if trial.verdict == "confirmed" and trial.finding_gone is False:
-            trial.verdict, trial.note = "not confirmed", "the metric improved but the finding is still there"
+    trial.judgement = judge(baseline.runs, trial.runs, design,
+                            Circumstances(over_budget=runner.over_budget(), finding_gone=trial.finding_gone))
     return trial
 
 

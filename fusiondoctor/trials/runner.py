@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import copy
-import itertools
 import math
-import statistics
 import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,90 +18,7 @@ from ..probes import frontier
 from ..probes.activations import BATCH_SIZE
 from ..probes.labels import Task, class_ids, correctness, score_bounds, task_of
 from .patches import PatchError
-
-#: Why a run may end before its last epoch with its score known (``Run.ended``).
-ENDINGS = {
-    "ceiling": "reached the best possible score",
-    "constant": "softmax over one unit: its output is 1.0 whatever the weights",
-    "settled": "the verdict could no longer change",
-}
-
-
-@dataclass
-class Run:
-    """One training run of one model on one seed."""
-
-    seed: int
-    scores: list[float] = field(default_factory=list)  # holdout score after each epoch
-    history: dict[str, list[float]] = field(default_factory=dict)
-    seconds: float = 0.0
-    error: str | None = None
-    cut: bool = False  # the budget stopped it before its last epoch
-    ended: str = ""  # a key of ENDINGS: it stopped early because more epochs could not change what counts
-
-    @property
-    def complete(self) -> bool:
-        """Trained every epoch it needed without an error: only complete runs count towards a verdict."""
-        return bool(self.scores) and not self.error and not self.cut
-
-    @property
-    def final(self) -> float:
-        """The run's score: its best held-out score over the epochs it trained (the checkpoint a
-        user keeps, and how KerasTuner ranks trials), so later epochs can only raise it."""
-        finite = [s for s in self.scores if math.isfinite(s)]
-        return max(finite) if finite else math.nan
-
-
-@dataclass
-class Trial:
-    """A candidate fix and its runs, with the verdict against the baseline."""
-
-    code: str
-    title: str
-    location: str | None
-    patch: tuple
-    runs: list[Run] = field(default_factory=list)
-    verdict: str = "pending"
-    gain: float = math.nan
-    spread: float = math.nan
-    finding_gone: bool | None = None
-    note: str = ""
-    model: Any = None  # the last trained candidate (for --write)
-
-    def as_dict(self, baseline: Trial) -> dict:
-        return {
-            "code": self.code, "fix": self.title, "location": self.location, "verdict": self.verdict,
-            "metric_gain": _clean(self.gain), "spread": _clean(self.spread), "finding_gone": self.finding_gone,
-            "baseline": _summary(baseline.runs), "candidate": _summary(self.runs), "note": self.note,
-            "patch": [p.as_dict() for p in self.patch],
-        }
-
-
-def _clean(value: float):
-    return None if value is None or not math.isfinite(value) else round(value, 4)
-
-
-def _summary(runs: Sequence[Run]) -> dict:
-    finals = [r.final for r in runs if r.complete]
-    return {"mean": _clean(statistics.fmean(finals)) if finals else None,
-            "std": _clean(statistics.stdev(finals)) if len(finals) > 1 else None,
-            "seeds": len(finals), "curves": [[round(s, 4) for s in r.scores] for r in runs if r.scores],
-            "ended": endings(runs) or None,
-            # a run ended once the verdict was settled counts with its best score so far: the mean is at least this
-            "lower_bound": any(r.ended == "settled" for r in runs if r.complete)}
-
-
-def endings(runs: Sequence[Run]) -> str:
-    """The runs that ended early, and why: "seed 0 after epoch 3 (reached the best possible score)";
-    runs that ended alike are named together ("seeds 0, 1, 2 untrained (...)")."""
-    groups: dict[tuple[str, str], list[int]] = {}
-    for r in runs:
-        if r.ended:
-            when = "untrained" if r.ended == "constant" else f"after epoch {len(r.scores)}"
-            groups.setdefault((when, r.ended), []).append(r.seed)
-    return ", ".join(f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} {when} ({ENDINGS[ended]})"
-                     for (when, ended), seeds in groups.items())
-
+from .runs import ENDINGS, Run, Trial, endings  # noqa: F401  (Trial, endings: re-exported for callers)
 
 #: A run takes at least this many optimizer steps: small datasets are repeated within an epoch.
 MIN_STEPS = 100
@@ -495,51 +410,3 @@ def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str, task:
                 self.model.stop_training = True
 
     return HoldoutScore()
-
-
-def verdict(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float) -> tuple[str, float, float]:
-    """confirmed / not confirmed / worse / failed, the mean gain, and the seed-to-seed spread."""
-    pairs = [(b.final, c.final) for b, c in zip(baseline, candidate) if b.complete and c.complete]
-    if not pairs:
-        return ("failed" if any(r.error for r in candidate) else "not confirmed"), math.nan, math.nan
-    base = [b for b, _ in pairs]
-    cand = [c for _, c in pairs]
-    gain = statistics.fmean(cand) - statistics.fmean(base)
-    spread = max(statistics.stdev(base), statistics.stdev(cand)) if len(pairs) > 1 else math.inf
-    threshold = max(spread, min_delta)
-    if gain > threshold:
-        return "confirmed", gain, spread
-    if gain < -threshold:
-        return "worse", gain, spread
-    return "not confirmed", gain, spread
-
-
-#: Scores tried per unfinished run when deciding whether a trial may stop early.
-_SETTLE_GRID = 41
-
-
-def settled(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float, total: int,
-            current: Run | None = None, bounds: tuple[float, float] | None = (0.0, 1.0)) -> bool:
-    """True when no scores the unfinished runs could reach change the verdict.
-
-    Unfinished: the seeds not run yet, anywhere in ``bounds``, and the ``current`` run, anywhere from
-    its best score so far up (a run's score is its best epoch's). They are tried on a grid (every
-    combination, for up to two unfinished runs; with more, the trial runs on): the spread moves with
-    them, so the extremes alone do not bound the verdict. At least one candidate run always finishes."""
-    done = [r for r in candidate if r.complete]
-    ranges = [bounds] * (total - len(done) - (current is not None))
-    if current is not None:
-        ranges.append((max(bounds[0], current.final), bounds[1]) if bounds else None)
-    if not ranges:
-        return True
-    if not done or len(ranges) > 2 or not all(r and all(map(math.isfinite, r)) for r in ranges):
-        return False
-    grids = [np.linspace(low, high, _SETTLE_GRID) for low, high in ranges]
-    # the verdict the runs give if they stop now (the current one at its score so far) must be among them
-    verdicts = {verdict(baseline, list(done) + ([current] if current is not None else []), min_delta)[0]}
-    for fills in itertools.product(*grids):
-        padded = list(done) + [Run(-1, scores=[float(fill)]) for fill in fills]
-        verdicts.add(verdict(baseline, padded, min_delta)[0])
-        if len(verdicts) > 1:
-            return False
-    return True
