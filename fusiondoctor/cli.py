@@ -74,7 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--ignore", metavar="CODES", help="leave these rules out")
     fix.add_argument("--epochs", type=int, default=5, help="epochs per run (default 5; small data is repeated "
                                                              "within an epoch for at least 100 steps per run)")
-    fix.add_argument("--seeds", type=int, default=3, help="runs per model, each with its own seed (default 3)")
+    fix.add_argument("--seeds", type=int, default=3,
+                     help="paired seeds a trial starts with (default 3); more are added while it is undecided")
+    fix.add_argument("--max-seeds", type=int, default=10, metavar="N",
+                     help="the most paired seeds a trial may grow to (default 10)")
     fix.add_argument("--budget", type=float, metavar="SECONDS", help="stop starting new runs after this much wall time")
     fix.add_argument("--keep-weights", choices=["frozen", "all", "none"], default="frozen",
                      help="saved weights to start from: of frozen layers (default), all layers, or none")
@@ -233,7 +236,8 @@ def _fix(args: argparse.Namespace) -> int:
     from .trials.confirm import DEFAULT_TRIAL_SAMPLES, confirm  # lazy: loads numpy, and Keras when it runs
 
     result = confirm(args.path, args.data, select=args.select, ignore=args.ignore or (),
-                     epochs=args.epochs, seeds=args.seeds, budget=args.budget, keep_weights=args.keep_weights,
+                     epochs=args.epochs, seeds=args.seeds, max_seeds=args.max_seeds, budget=args.budget,
+                     keep_weights=args.keep_weights,
                      max_samples=args.max_samples or DEFAULT_TRIAL_SAMPLES, unsafe=args.unsafe_load,
                      progress=not args.quiet, write=args.write)
     from_suffix = args.format == "text" and args.output

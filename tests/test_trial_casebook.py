@@ -66,7 +66,7 @@ def test_trial_verdict(case: Case, table: dict, fresh):
     assert trial.verdict == table["verdict"], summary
     if trial.verdict == "confirmed":
         assert trial.finding_gone is True
-        assert len(trial.runs) == int(table.get("seeds", 3))
+        assert len(trial.runs) >= int(table.get("seeds", 3))  # the seeds it starts with, more while undecided
 
 
 @pytest.mark.parametrize("case", [c for c in cases(kind="model") if c.rule and c.rule != "FD100"], ids=lambda c: c.name)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,14 @@ from ..probes.data import make_probe_data
 from ..probes.labels import score_bounds, task_of, with_labels
 from ..probes.measure import measure
 from ..probes.probes import Probes
+from ..progress import Progress
 from ..registry import get as get_rule
 from ..subject import live_model, load_model_spec, needed_measurements
 from ..types import Finding, Report, Verdict
-from .judge import Circumstances, Design, judge, settled
+from .judge import Circumstances, Design, decide, judge, paired, settled
 from .patches import PatchError, apply_patch
-from .runner import Progress, TrialRunner, TrialSettings, trial_compile_config
-from .runs import Trial
+from .runner import TrialRunner, TrialSettings, trial_compile_config
+from .runs import Run, Trial
 
 #: Samples trials train and validate on by default (probing uses its own, smaller sample).
 DEFAULT_TRIAL_SAMPLES = 4096
@@ -117,12 +117,14 @@ def _history(values: dict):
 
 
 def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
-            epochs: int = 5, seeds: int = 3, budget: float | None = None, keep_weights: str = "frozen",
+            epochs: int = 5, seeds: int = 3, max_seeds: int = 10, budget: float | None = None,
+            keep_weights: str = "frozen",
             max_samples: int = DEFAULT_TRIAL_SAMPLES, unsafe: bool = False, distribution: Any = None,
             progress: bool = True, settings: Settings | None = None, write: str | None = None,
             candidates: Sequence[Finding] | Callable[[list[Finding]], list[Finding]] | None = None) -> Confirmation:
     """Diagnose ``model`` with ``data``, then retrain it with each patchable fix against the
-    unpatched baseline over ``seeds`` seeds, and give each fix a verdict.
+    unpatched baseline, paired seed by seed, and give each fix a verdict (``trials.judge``: start
+    with ``seeds`` seeds, add more while undecided, up to ``max_seeds`` or the ``budget``).
 
     ``candidates``: the findings whose fixes are trialled, instead of the diagnosis's findings that
     carry a patch; or a function from those to the list to trial (to add or drop some). Errors first."""
@@ -142,17 +144,22 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     y = trial_data.labels_for(head.output.name, [head.output.name])
     if y is None:
         raise InputError(trial_data.source, "fix trials need labels: add y to the data")
-    trial_settings = TrialSettings(epochs=epochs, seeds=seeds, budget=budget, keep_weights=keep_weights)
+    trial_settings = TrialSettings(epochs=epochs, seeds=seeds, max_seeds=max_seeds, budget=budget,
+                                   keep_weights=keep_weights)
     bar = Progress(progress)
     y = np.asarray(y)
     runner = TrialRunner(live, config, compile_config, probes.inputs, y, with_labels(task_of(head), y), trial_settings,
                          bar, distribution)
     runner.share_front(probes.front)
+    chosen = sorted(_candidates(report, candidates), key=lambda f: -f.severity)  # errors first
+    runner.steps = 1 + len(chosen)  # the bar: the baseline, then each candidate
     baseline = Trial("baseline", "unchanged model", None, ())
     baseline.runs, _ = runner.runs(runner.config, runner.compile_config, list(range(seeds)), "baseline")
     trials, blocker = [], None
-    for finding in sorted(_candidates(report, candidates), key=lambda f: -f.severity):  # errors first
+    for finding in chosen:
+        runner.step += 1
         trials.append(_trial(finding, runner, baseline, spec, blocker))
+        runner.show(f"{trials[-1].code}: {trials[-1].verdict.value} after {trials[-1].judgement.seeds} seeds")
         if blocker is None and trials[-1].verdict is Verdict.CONFIRMED and _never_learns(baseline):
             blocker = trials[-1].code
     bar.done()
@@ -172,7 +179,7 @@ def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker
     """One candidate's runs, judged. ``blocker``: a confirmed fix's code for a baseline that never
     learns; a candidate that keeps that finding cannot learn either, and is not trained."""
     trial = Trial(finding.code, finding.fix.title, finding.location.layer or finding.location.output, finding.fix.patch)
-    design = Design(seeds=runner.settings.seeds, min_delta=runner.settings.min_delta, bounds=score_bounds(runner.task))
+    design = design_of(runner)
     outputs = [o.name for o in spec.outputs]
     try:
         config, compile_config = apply_patch(runner.config, runner.compile_config, finding.fix.patch, outputs,
@@ -187,20 +194,60 @@ def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker
     if blocker and _static_finding(blocker, config, compile_config, runner):
         trial.judgement = judge(baseline.runs, [], design, Circumstances(blocked_by=blocker))
         return trial
-    seeds = [r.seed for r in baseline.runs if r.complete]
-    if seeds:
-        def settle(runs, current):
-            return settled(baseline.runs, runs, replace(design, seeds=len(seeds)), current)
-
-        # a history rule's finding is looked for in the candidate's history: its runs train every epoch
-        trial.runs, trial.model = runner.runs(config, compile_config, seeds, finding.code, settle,
-                                              early="history" not in get_rule(finding.code).needs)
-        design = replace(design, seeds=len(seeds))
+    # a history rule's finding is looked for in the candidate's history: its runs train every epoch
+    early = "history" not in get_rule(finding.code).needs
+    trial.runs, trial.model = _sequential(runner, baseline, config, compile_config, design, finding.code, early)
     if trial.runs and not any(r.error for r in trial.runs):
         trial.finding_gone = _finding_gone(trial, config, compile_config, runner)
     trial.judgement = judge(baseline.runs, trial.runs, design,
                             Circumstances(over_budget=runner.over_budget(), finding_gone=trial.finding_gone))
     return trial
+
+
+def design_of(runner: TrialRunner) -> Design:
+    """The trials' sequential design (``judge``), from the settings and the held-out part."""
+    settings = runner.settings
+    classes = runner.task.kind in ("binary", "multiclass", "multilabel")
+    return Design(start=settings.seeds, cap=max(settings.seeds, settings.max_seeds), alpha=settings.alpha,
+                  min_effect=settings.min_effect, resolution=1.0 / len(runner.val_idx) if classes else 0.0,
+                  bounds=score_bounds(runner.task))
+
+
+def _sequential(runner: TrialRunner, baseline: Trial, config: dict, compile_config: dict, design: Design, label: str,
+                early: bool) -> tuple[list[Run], Any]:
+    """The candidate's runs: up to each look in turn, seed by seed paired with the baseline's (trained
+    here when a look needs seeds it has not run), until the decision is made, the cap is reached, a
+    run fails, or the budget is spent."""
+    runs: list[Run] = []
+    model = None
+    while (look := design.next_look(len(runs))) is not None and not runner.over_budget():
+        seeds = list(range(len(runs), look))
+        _extend_baseline(runner, baseline, look)
+        if not all(any(r.seed == s and r.complete for r in baseline.runs) for s in seeds):
+            break  # the baseline failed or was cut on a seed the look needs
+
+        more, trained = runner.runs(config, compile_config, seeds, label, _settler(baseline, list(runs), design),
+                                    early=early)
+        runs += more
+        model = trained if trained is not None else model
+        if len(more) < len(seeds) or any(r.error or r.cut for r in more):
+            break
+        if any(r.ended == "settled" for r in more) or decide(paired(baseline.runs, runs), design)[0] is not None:
+            break
+    return runs, model
+
+
+def _settler(baseline: Trial, before: list[Run], design: Design):
+    """``runner.runs``'s ``settle`` for a look whose earlier seeds ran ``before``."""
+    return lambda done, current: settled(baseline.runs, before + done, design, current)
+
+
+def _extend_baseline(runner: TrialRunner, baseline: Trial, seeds: int) -> None:
+    """Train the baseline on the seeds below ``seeds`` it has not run yet."""
+    missing = [s for s in range(seeds) if s not in {r.seed for r in baseline.runs}]
+    if missing and not runner.over_budget():
+        more, _ = runner.runs(runner.config, runner.compile_config, missing, "baseline")
+        baseline.runs = sorted(baseline.runs + more, key=lambda r: r.seed)
 
 
 def _refuse_overwrite(path: str, source: Any) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -17,6 +16,7 @@ from ..live.keras_model import compile_config, model_class, model_from_config
 from ..probes import frontier
 from ..probes.activations import BATCH_SIZE
 from ..probes.labels import Task, class_ids, correctness, score_bounds, task_of
+from ..progress import Progress
 from .patches import PatchError
 from .runs import ENDINGS, Run, Trial, endings  # noqa: F401  (Trial, endings: re-exported for callers)
 
@@ -32,35 +32,14 @@ DEFAULT_EPOCHS = 5
 @dataclass
 class TrialSettings:
     epochs: int = DEFAULT_EPOCHS
-    seeds: int = 3
+    seeds: int = 3  # seeds a trial starts with (judge.Design.start)
+    max_seeds: int = 10  # seeds it may grow to while undecided (judge.Design.cap)
     batch_size: int = 32
     holdout: float = 0.25
     budget: float | None = None  # seconds for all trials
-    min_delta: float = 0.02
+    alpha: float = 0.05  # the error rate of the decision (each direction)
+    min_effect: float = 0.01  # the smallest gain on the score that matters
     keep_weights: str = "frozen"  # frozen / all / none
-
-
-class Progress:
-    """One status line on stderr, rewritten in place on a terminal."""
-
-    def __init__(self, enabled: bool = True, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = enabled
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-
-    def show(self, text: str) -> None:
-        if not self.enabled:
-            return
-        if self.tty:
-            self.stream.write("\r\033[K" + text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self.enabled and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def split(n: int, labels: np.ndarray | None, holdout: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -90,6 +69,8 @@ class TrialRunner:
         self.task = task
         self.settings = settings
         self.progress = progress
+        #: the bar's position: trials done so far (the baseline first) of all there are to run
+        self.step, self.steps = 0, 1
         self.distribution = distribution
         self.config = config
         self.compile_config = compile_config
@@ -162,7 +143,7 @@ class TrialRunner:
             return None, None, None
         missing = [t for t, k in zip(tensors, keys) if k not in self._features]
         if missing:
-            self.progress.show("computing the frozen backbone's features once...")
+            self.show("computing the frozen backbone's features once...")
             feats = keras.Model(model.inputs, missing).predict(self.inputs if len(self.inputs) > 1 else self.inputs[0],
                                                                batch_size=BATCH_SIZE, verbose=0)
             for tensor, value in zip(missing, feats if isinstance(feats, (list, tuple)) else [feats]):
@@ -176,7 +157,7 @@ class TrialRunner:
         """Runs of a model whose output no training can change: its held-out score, measured once as
         it starts, is every seed's."""
         score = _holdout_score(trainee, x_val, y_val, task)
-        self.progress.show(f"{label}: score {score:.3f} on every seed, untrained ({ENDINGS['constant']})")
+        self.show(f"{label}: score {score:.3f} on every seed, untrained ({ENDINGS['constant']})")
         return [Run(seed, scores=[score], ended="constant") for seed in seeds]
 
     def _fit(self, trainee, x_train, y_train, callback, run: Run) -> None:
@@ -187,6 +168,10 @@ class TrialRunner:
         run.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         run.cut = len(run.scores) < self.settings.epochs and not run.ended
         run.history["val_score"] = list(run.scores)
+
+    def show(self, text: str) -> None:
+        """One line of progress, on the bar of trials done (``fusiondoctor.progress``)."""
+        self.progress.show(text, self.step, self.steps)
 
     def over_budget(self) -> bool:
         budget = self.settings.budget
@@ -404,7 +389,7 @@ def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str, task:
             if epoch + 1 < runner.settings.epochs:
                 run.ended = ends.after_epoch(run)
             ending = f" ({ENDINGS[run.ended]}: the run ends here)" if run.ended else ""
-            runner.progress.show(f"{label} seed {run.seed}: epoch {epoch + 1}/{runner.settings.epochs} "
+            runner.show(f"{label} seed {run.seed}: epoch {epoch + 1}/{runner.settings.epochs} "
                                  f"score {run.scores[-1]:.3f}{ending}")
             if run.ended or runner.over_budget():
                 self.model.stop_training = True
