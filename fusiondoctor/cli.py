@@ -83,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="saved weights to start from: of frozen layers (default), all layers, or none")
     fix.add_argument("--max-samples", type=int, default=None, metavar="N",
                      help="samples used from --data (default 4096)")
-    fix.add_argument("--write", metavar="PATH", help="save the best confirmed model here (never over the input)")
+    fix.add_argument("--write", metavar="PATH",
+                     help="save the model to keep here: every confirmed fix together when that is confirmed, "
+                          "else the best one (never over the input)")
     fix.add_argument("--format", choices=sorted(RENDERERS), default="text")
     fix.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     fix.add_argument("--plots", metavar="DIR", help="write baseline-vs-candidate learning curves into DIR")
@@ -248,19 +250,20 @@ def _fix(args: argparse.Namespace) -> int:
 
         options["images"] = {**figures.report_images(result.report),
                              **{f"trial {t.code}": plots.figure_bytes(plots.trial_curves(result.baseline, t))
-                                for t in result.trials if t.runs}}
+                                for t in result.shown() if t.runs}}
     _write(render(result.report, fmt, **options), args.output)
     if args.plots:
         from .render import plots
 
         folder = Path(args.plots)
         folder.mkdir(parents=True, exist_ok=True)
-        for trial in (t for t in result.trials if t.runs):  # a trial not run has no curves to draw
-            path = folder / f"trial_{trial.code}.png"
+        for trial in (t for t in result.shown() if t.runs):  # a trial not run has no curves to draw
+            path = folder / f"trial_{'combined' if trial.combined else trial.code}.png"
             plots.save_figure(plots.trial_curves(result.baseline, trial), str(path))
             print(f"fusiondoctor: plot written to {path}", file=sys.stderr)
     if result.written:
-        print(f"fusiondoctor: best confirmed model written to {result.written}", file=sys.stderr)
+        what = "the combined fix (every confirmed patch)" if result.best().combined else "best confirmed model"
+        print(f"fusiondoctor: {what} written to {result.written}", file=sys.stderr)
     if not result.trials:
         print("fusiondoctor: no finding has a fix that can be trialled", file=sys.stderr)
     return EXIT_OK if result.best() is not None or not result.trials else EXIT_FINDINGS

@@ -188,6 +188,29 @@ def test_candidates_that_keep_a_confirmed_blocker_are_not_trained(keras, monkeyp
     assert removed.runs and not removed.note.startswith("not trialled")  # trained: it drops the softmax
 
 
+@pytest.mark.slow
+def test_confirmed_fixes_are_trialled_together_shown_first_and_written(keras, tmp_path):
+    """Two confirmed fixes: their patches together are trialled against the baseline, reported first,
+    and --write saves that combination (the model the user will keep)."""
+    keras.utils.set_random_seed(0)
+    model = tiny_fusion(keras)  # Dense(1, softmax): FD101
+    wider = hand_made("FD103", PatchOp("layer", "output_layer", "activation", "sigmoid"),
+                      PatchOp("layer", hidden_dense(model, 16), "units", 17))
+    path = tmp_path / "kept.keras"
+    result = confirm_with(model, fusion_data(0), [wider], keep_real=True, epochs=2, seeds=3, write=str(path))
+    assert [t.verdict for t in result.trials] == [Verdict.CONFIRMED, Verdict.CONFIRMED], [t.note for t in result.trials]
+    combined = result.combined
+    assert combined is not None and combined.code == "FD101 + FD103"
+    assert combined.patch == result.trials[0].patch + result.trials[1].patch
+    first = result.report.trials[0]
+    assert first.combined and first.code == combined.code and not any(t.combined for t in result.report.trials[1:])
+    assert combined.verdict is Verdict.CONFIRMED and combined.finding_gone is True
+    assert result.best() is combined and result.written == str(path)
+    kept = keras.saving.load_model(path)
+    assert kept.get_layer("output_layer").activation is keras.activations.sigmoid
+    assert kept.get_layer(hidden_dense(model, 16)).units == 17
+
+
 def test_the_input_model_is_not_modified(seed000, keras3):
     model, _, _, weights, config = seed000
     assert model.get_layer("output_layer").activation is keras3.activations.softmax

@@ -42,8 +42,17 @@ class Confirmation:
     settings: TrialSettings
     holdout_samples: int
     written: str | None = None
+    #: every confirmed patch applied together, trialled against the baseline (with two or more confirmed)
+    combined: Trial | None = None
+
+    def shown(self) -> list[Trial]:
+        """The trials in the report's order: the combined fix first, then each single one."""
+        return ([self.combined] if self.combined is not None else []) + list(self.trials)
 
     def best(self) -> Trial | None:
+        """The model to keep: the combined fix when it is confirmed, else the best confirmed single fix."""
+        if self.combined is not None and self.combined.verdict is Verdict.CONFIRMED:
+            return self.combined
         confirmed = [t for t in self.trials if t.verdict is Verdict.CONFIRMED]
         return max(confirmed, key=lambda t: t.gain) if confirmed else None
 
@@ -92,15 +101,22 @@ def _static_finding(code: str, config: dict, compile_config: dict, runner: Trial
     return any(f.code == code for f in report.findings)
 
 
-def _finding_gone(trial: Trial, config: dict, compile_config: dict, runner: TrialRunner) -> bool | None:
-    still_there = _static_finding(trial.code, config, compile_config, runner)
+def _finding_gone(code: str, trial: Trial, config: dict, compile_config: dict, runner: TrialRunner) -> bool | None:
+    still_there = _static_finding(code, config, compile_config, runner)
     if still_there is not None:
         return not still_there
-    rule = get_rule(trial.code)
+    rule = get_rule(code)
     if rule.needs == ("history",) and trial.runs and trial.runs[-1].history:
         report = diagnose(Subject("<candidate>", history=_history(trial.runs[-1].history)), Settings(), [rule])
-        return not any(f.code == trial.code for f in report.findings)
+        return not any(f.code == code for f in report.findings)
     return None
+
+
+def _all_gone(codes: Sequence[str], trial: Trial, config: dict, compile_config: dict,
+              runner: TrialRunner) -> bool | None:
+    """Every targeted finding gone (True), one still there (False), or not known for some (None)."""
+    gone = [_finding_gone(code, trial, config, compile_config, runner) for code in codes]
+    return False if False in gone else (None if None in gone else True)
 
 
 def _never_learns(baseline: Trial) -> bool:
@@ -152,7 +168,7 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
                          bar, distribution)
     runner.share_front(probes.front)
     chosen = sorted(_candidates(report, candidates), key=lambda f: -f.severity)  # errors first
-    runner.steps = 1 + len(chosen)  # the bar: the baseline, then each candidate
+    runner.steps = 1 + len(chosen) + 1  # the bar: the baseline, each candidate, then their combination
     baseline = Trial("baseline", "unchanged model", None, ())
     baseline.runs, _ = runner.runs(runner.config, runner.compile_config, list(range(seeds)), "baseline")
     trials, blocker = [], None
@@ -162,27 +178,52 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
         runner.show(f"{trials[-1].code}: {trials[-1].verdict.value} after {trials[-1].judgement.seeds} seeds")
         if blocker is None and trials[-1].verdict is Verdict.CONFIRMED and _never_learns(baseline):
             blocker = trials[-1].code
+    runner.step += 1
+    combined = _combined(trials, runner, baseline, spec)
+    if combined is not None:
+        runner.show(f"{combined.code}: {combined.verdict.value} after {combined.judgement.seeds} seeds")
     bar.done()
+    shown = ([combined] if combined is not None else []) + trials  # the model the user will keep comes first
     result = Confirmation(
-        dataclasses.replace(report, trials=tuple(t.result(baseline.runs) for t in trials)),
+        dataclasses.replace(report, trials=tuple(t.result(baseline.runs) for t in shown)),
         baseline,
         trials,
         trial_settings,
         len(runner.val_idx),
+        combined=combined,
     )
     if write:
         result.written = _write_best(result, write)
     return result
 
 
+def _combined(trials: list[Trial], runner: TrialRunner, baseline: Trial, spec) -> Trial | None:
+    """Every confirmed patch applied together, in the order trialled, judged against the baseline like
+    a single fix; None with fewer than two confirmed (one alone is its own combination)."""
+    confirmed = [t for t in trials if t.verdict is Verdict.CONFIRMED]
+    if len(confirmed) < 2:
+        return None
+    codes = tuple(t.code for t in confirmed)
+    trial = Trial(" + ".join(codes), "all confirmed fixes together: " + "; ".join(t.title for t in confirmed), None,
+                  tuple(op for t in confirmed for op in t.patch), combined=True)
+    return _judged(trial, codes, runner, baseline, spec)
+
+
 def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker: str | None = None) -> Trial:
     """One candidate's runs, judged. ``blocker``: a confirmed fix's code for a baseline that never
     learns; a candidate that keeps that finding cannot learn either, and is not trained."""
     trial = Trial(finding.code, finding.fix.title, finding.location.layer or finding.location.output, finding.fix.patch)
+    return _judged(trial, (finding.code,), runner, baseline, spec, blocker)
+
+
+def _judged(trial: Trial, codes: Sequence[str], runner: TrialRunner, baseline: Trial, spec,
+            blocker: str | None = None) -> Trial:
+    """Apply ``trial``'s patch, run it under the sequential design, and judge it; ``codes``: the
+    findings it targets (several for the combined fix)."""
     design = design_of(runner)
     outputs = [o.name for o in spec.outputs]
     try:
-        config, compile_config = apply_patch(runner.config, runner.compile_config, finding.fix.patch, outputs,
+        config, compile_config = apply_patch(runner.config, runner.compile_config, trial.patch, outputs,
                                              _ancestry(spec))
     except PatchError as exc:
         trial.judgement = judge([], [], design, Circumstances(patch_error=str(exc)))
@@ -195,10 +236,10 @@ def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker
         trial.judgement = judge(baseline.runs, [], design, Circumstances(blocked_by=blocker))
         return trial
     # a history rule's finding is looked for in the candidate's history: its runs train every epoch
-    early = "history" not in get_rule(finding.code).needs
-    trial.runs, trial.model = _sequential(runner, baseline, config, compile_config, design, finding.code, early)
+    early = not any("history" in get_rule(code).needs for code in codes)
+    trial.runs, trial.model = _sequential(runner, baseline, config, compile_config, design, trial.code, early)
     if trial.runs and not any(r.error for r in trial.runs):
-        trial.finding_gone = _finding_gone(trial, config, compile_config, runner)
+        trial.finding_gone = _all_gone(codes, trial, config, compile_config, runner)
     trial.judgement = judge(baseline.runs, trial.runs, design,
                             Circumstances(over_budget=runner.over_budget(), finding_gone=trial.finding_gone))
     return trial
