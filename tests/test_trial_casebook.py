@@ -6,7 +6,7 @@ A rule case whose bad model gets a finding with a patched fix carries, in case.t
     verdict = "confirmed"          # or "not confirmed" / "worse", with a comment saying why; or "skip"
     reason = "..."                 # for verdict = "skip": why no honest few-second trial exists
     data = "..."                   # what the training data is (bad.py's trial_data())
-    epochs = 3                     # optional (default 3); seeds = 3 likewise
+    epochs = 3                     # optional (default 3); seeds = 3 likewise (the seeds a trial starts with)
 
 and its bad.py defines ``trial_data()`` returning ``(x, y)`` with real signal (data cases, whose
 ``make(keras)`` already returns data, may carry the table too). ``test_trial_verdict`` runs
