@@ -74,13 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--ignore", metavar="CODES", help="leave these rules out")
     fix.add_argument("--epochs", type=int, default=5, help="epochs per run (default 5; small data is repeated "
                                                              "within an epoch for at least 100 steps per run)")
-    fix.add_argument("--seeds", type=int, default=3, help="runs per model, each with its own seed (default 3)")
+    fix.add_argument("--seeds", type=int, default=3,
+                     help="paired seeds a trial starts with (default 3); more are added while it is undecided")
+    fix.add_argument("--max-seeds", type=int, default=10, metavar="N",
+                     help="the most paired seeds a trial may grow to (default 10)")
     fix.add_argument("--budget", type=float, metavar="SECONDS", help="stop starting new runs after this much wall time")
     fix.add_argument("--keep-weights", choices=["frozen", "all", "none"], default="frozen",
                      help="saved weights to start from: of frozen layers (default), all layers, or none")
     fix.add_argument("--max-samples", type=int, default=None, metavar="N",
                      help="samples used from --data (default 4096)")
-    fix.add_argument("--write", metavar="PATH", help="save the best confirmed model here (never over the input)")
+    fix.add_argument("--write", metavar="PATH",
+                     help="save the model to keep here: every confirmed fix together when that is confirmed, "
+                          "else the best one (never over the input)")
     fix.add_argument("--format", choices=sorted(RENDERERS), default="text")
     fix.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     fix.add_argument("--plots", metavar="DIR", help="write baseline-vs-candidate learning curves into DIR")
@@ -236,7 +241,8 @@ def _fix(args: argparse.Namespace) -> int:
     import_keras_for_training()  # without TensorFlow's start-up lines on stderr, on any backend
 
     result = confirm(args.path, args.data, select=args.select, ignore=args.ignore or (),
-                     epochs=args.epochs, seeds=args.seeds, budget=args.budget, keep_weights=args.keep_weights,
+                     epochs=args.epochs, seeds=args.seeds, max_seeds=args.max_seeds, budget=args.budget,
+                     keep_weights=args.keep_weights,
                      max_samples=args.max_samples or DEFAULT_TRIAL_SAMPLES, unsafe=args.unsafe_load,
                      progress=not args.quiet, write=args.write)
     from_suffix = args.format == "text" and args.output
@@ -247,19 +253,20 @@ def _fix(args: argparse.Namespace) -> int:
 
         options["images"] = {**figures.report_images(result.report),
                              **{f"trial {t.code}": plots.figure_bytes(plots.trial_curves(result.baseline, t))
-                                for t in result.trials if t.runs}}
+                                for t in result.shown() if t.runs}}
     _write(render(result.report, fmt, **options), args.output)
     if args.plots:
         from .render import plots
 
         folder = Path(args.plots)
         folder.mkdir(parents=True, exist_ok=True)
-        for trial in (t for t in result.trials if t.runs):  # a trial not run has no curves to draw
-            path = folder / f"trial_{trial.code}.png"
+        for trial in (t for t in result.shown() if t.runs):  # a trial not run has no curves to draw
+            path = folder / f"trial_{'combined' if trial.combined else trial.code}.png"
             plots.save_figure(plots.trial_curves(result.baseline, trial), str(path))
             print(f"fusiondoctor: plot written to {path}", file=sys.stderr)
     if result.written:
-        print(f"fusiondoctor: best confirmed model written to {result.written}", file=sys.stderr)
+        what = "the combined fix (every confirmed patch)" if result.best().combined else "best confirmed model"
+        print(f"fusiondoctor: {what} written to {result.written}", file=sys.stderr)
     if not result.trials:
         print("fusiondoctor: no finding has a fix that can be trialled", file=sys.stderr)
     return EXIT_OK if result.best() is not None or not result.trials else EXIT_FINDINGS

@@ -57,6 +57,7 @@ def run(out: str = "reports/demo", samples: int = 32, epochs: int = 3, seeds: in
     from .live.quiet import import_keras
     from .render import plots, render
     from .trials.confirm import confirm
+    from .types import Verdict
 
     started = time.monotonic()
     folder = Path(out)
@@ -89,7 +90,7 @@ def run(out: str = "reports/demo", samples: int = 32, epochs: int = 3, seeds: in
     (folder / "report.json").write_text(render(full, "json"), encoding="utf-8")
     sys.stdout.write(render(full, "text"))
     _say(f"done in {time.monotonic() - started:.0f} s; reports in {folder}/ (open report.html)")
-    confirmed = any(t.verdict == "confirmed" and t.code == "FD101" for t in trials.trials)
+    confirmed = any(t.verdict is Verdict.CONFIRMED and t.code == "FD101" for t in trials.trials)
     return 0 if confirmed else 1
 
 

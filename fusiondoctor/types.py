@@ -182,6 +182,70 @@ class RuleError:
         }
 
 
+class Verdict(str, enum.Enum):
+    """What a fix trial concludes. A ``str`` enum: it compares equal to, and serializes as, its lowercase text."""
+
+    CONFIRMED = "confirmed"
+    NOT_CONFIRMED = "not confirmed"
+    WORSE = "worse"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class RunsSummary:
+    """One model's runs in a trial: the mean and standard deviation of each run's score over the seeds
+    that completed, the score curves, why runs ended early, and whether the mean is a lower bound
+    (a run stopped, once the verdict could no longer change, counts with its best score so far)."""
+
+    mean: float | None = None
+    std: float | None = None
+    seeds: int = 0
+    curves: tuple[tuple[float, ...], ...] = ()
+    ended: str | None = None
+    lower_bound: bool = False
+
+    def as_dict(self) -> dict:
+        return {"mean": self.mean, "std": self.std, "seeds": self.seeds, "curves": [list(c) for c in self.curves],
+                "ended": self.ended, "lower_bound": self.lower_bound}
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """A fix trial as reports show it: the candidate against the unpatched baseline.
+
+    ``gain`` is the mean of the per-seed paired gains (candidate minus baseline on the same seed),
+    ``interval`` the confidence interval the verdict was decided on, ``seeds`` the number of paired
+    seeds it rests on. ``combined`` marks the trial of every confirmed patch applied together.
+    """
+
+    code: str
+    fix: str
+    location: str | None
+    verdict: Verdict
+    gain: float | None = None
+    interval: tuple[float, float] | None = None
+    seeds: int = 0
+    spread: float | None = None
+    finding_gone: bool | None = None
+    baseline: RunsSummary = field(default_factory=RunsSummary)
+    candidate: RunsSummary = field(default_factory=RunsSummary)
+    note: str = ""
+    patch: tuple[PatchOp, ...] = ()
+    combined: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code, "fix": self.fix, "location": self.location, "verdict": self.verdict.value,
+            "metric_gain": self.gain, "interval": list(self.interval) if self.interval else None,
+            "seeds": self.seeds, "spread": self.spread, "finding_gone": self.finding_gone,
+            "baseline": self.baseline.as_dict(), "candidate": self.candidate.as_dict(), "note": self.note,
+            "patch": [p.as_dict() for p in self.patch], "combined": self.combined,
+        }
+
+
 @dataclass(frozen=True)
 class Report:
     """The result of a diagnosis of one or more subjects.
@@ -195,7 +259,7 @@ class Report:
     skipped: tuple[Skipped, ...] = ()
     not_inspected: tuple[NotInspected, ...] = ()
     errors: tuple[RuleError, ...] = ()
-    trials: tuple[Mapping[str, Any], ...] = ()
+    trials: tuple[TrialResult, ...] = ()
     inputs: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def codes(self) -> list:

@@ -6,7 +6,8 @@ A rule case whose bad model gets a finding with a patched fix carries, in case.t
     verdict = "confirmed"          # or "not confirmed" / "worse", with a comment saying why; or "skip"
     reason = "..."                 # for verdict = "skip": why no honest few-second trial exists
     data = "..."                   # what the training data is (bad.py's trial_data())
-    epochs = 3                     # optional (default 3); seeds = 3 likewise
+    epochs = 3                     # optional (default 3); seeds = 3 likewise (the seeds a trial starts with)
+    verdict_jax = "..."            # optional: a backend's own verdict where backends honestly differ
 
 and its bad.py defines ``trial_data()`` returning ``(x, y)`` with real signal (data cases, whose
 ``make(keras)`` already returns data, may carry the table too). ``test_trial_verdict`` runs
@@ -63,10 +64,11 @@ def test_trial_verdict(case: Case, table: dict, fresh):
     (trial,) = mine
     summary = (trial.verdict, trial.gain, trial.spread, trial.note,
                [r.final for r in result.baseline.runs], [r.final for r in trial.runs])
-    assert trial.verdict == table["verdict"], summary
+    expected = table.get(f"verdict_{fresh.backend.backend()}", table["verdict"])  # a backend's own, where they differ
+    assert trial.verdict == expected, summary
     if trial.verdict == "confirmed":
         assert trial.finding_gone is True
-        assert len(trial.runs) == int(table.get("seeds", 3))
+        assert len(trial.runs) >= int(table.get("seeds", 3))  # the seeds it starts with, more while undecided
 
 
 @pytest.mark.parametrize("case", [c for c in cases(kind="model") if c.rule and c.rule != "FD100"], ids=lambda c: c.name)

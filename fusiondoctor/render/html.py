@@ -7,7 +7,7 @@ import base64
 from collections import Counter
 from html import escape
 
-from ..types import Finding, Report
+from ..types import Finding, Report, RunsSummary, Verdict
 
 #: Every rule is scoped to the report's own element: in a notebook (``Report._repr_html_``) the page
 #: is embedded in Jupyter's, whose look must not change.
@@ -69,10 +69,11 @@ def _finding_card(finding: Finding) -> str:
     return "\n".join(parts)
 
 
-_TRIAL_COLUMNS = ("code", "verdict", "fix", "baseline", "candidate", "gain", "spread", "finding gone")
-_TRIALS_NOTE = ("Best held-out score of each run, mean ± standard deviation over seeds; a fix is confirmed only when "
-                "its gain exceeds the seed-to-seed spread; ≥ marks a mean that counts a run stopped, once the verdict "
-                "could no longer change, at its best score so far.")
+_TRIAL_COLUMNS = ("code", "verdict", "fix", "baseline", "candidate", "gain [interval]", "seeds", "finding gone")
+_TRIALS_NOTE = ("Best held-out score of each run, mean ± standard deviation over seeds; the gain is the mean of the "
+                "per-seed paired gains (candidate minus baseline on the same seed) with the interval the verdict was "
+                "decided on; ≥ marks a mean that counts a run stopped, once the verdict could no longer change, at "
+                "its best score so far.")
 
 
 def _trials(report: Report) -> str:
@@ -80,22 +81,24 @@ def _trials(report: Report) -> str:
         return ""
     rows = []
     for t in report.trials:
-        base, cand = t["baseline"], t["candidate"]
-        verdict_class = {"confirmed": "ok", "worse": "error", "failed": "error"}.get(t["verdict"], "warning")
-        rows.append(f"<tr><td class='code'>{escape(t['code'])}</td>"
-                    f"<td><span class='pill {verdict_class}'>{escape(t['verdict'])}</span></td>"
-                    f"<td>{escape(t['fix'])}</td><td>{_ms(base)}</td><td>{_ms(cand)}</td>"
-                    f"<td>{_num(t.get('metric_gain'))}</td><td>{_num(t.get('spread'), signed=False)}</td>"
-                    f"<td>{escape(str(t.get('finding_gone')))}</td></tr>")
+        verdict_class = {Verdict.CONFIRMED: "ok", Verdict.WORSE: "error", Verdict.FAILED: "error"}.get(t.verdict,
+                                                                                                       "warning")
+        gain = _num(t.gain) + (f" [{_num(t.interval[0])}, {_num(t.interval[1])}]" if t.interval else "")
+        rows.append(f"<tr><td class='code'>{escape(t.code)}</td>"
+                    f"<td><span class='pill {verdict_class}'>{escape(t.verdict.value)}</span></td>"
+                    f"<td>{escape(t.fix)}</td><td>{_ms(t.baseline)}</td><td>{_ms(t.candidate)}</td>"
+                    f"<td>{gain}</td><td>{t.seeds}</td>"
+                    f"<td>{escape(str(t.finding_gone))}</td></tr>")
     head = "".join(f"<th>{name}</th>" for name in _TRIAL_COLUMNS)
     return f"<h2>Fix trials</h2><p class='muted'>{_TRIALS_NOTE}</p><table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def _ms(side: dict) -> str:
-    if side.get("mean") is None:
+def _ms(side: RunsSummary) -> str:
+    if side.mean is None:
         return "n/a"
-    bound = "≥ " if side.get("lower_bound") else ""
-    return bound + f"{side['mean']:.3f}" + (f" ± {side['std']:.3f}" if side.get("std") is not None else "")
+    bound = "≥ " if side.lower_bound else ""
+    return bound + f"{side.mean:.3f}" + (f" ± {side.std:.3f}" if side.std is not None else "")
+
 
 
 def _num(value, signed: bool = True) -> str:

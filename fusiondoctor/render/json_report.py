@@ -34,7 +34,7 @@ def as_dict(report: Report) -> dict:
         "skipped": [s.as_dict() for s in report.skipped],
         "not_inspected": [u.as_dict() for u in report.not_inspected],
         "errors": [e.as_dict() for e in report.errors],
-        "trials": [dict(t) for t in report.trials],
+        "trials": [t.as_dict() for t in report.trials],
         "summary": {"findings": len(report.findings), **{k: counts.get(k, 0) for k in ("error", "warning", "info")},
                     "errors": len(report.errors), "incomplete": report.incomplete},
     })

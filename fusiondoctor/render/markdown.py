@@ -58,13 +58,16 @@ def render(report: Report, images: dict[str, str | bytes] | None = None, **_opti
     for finding in report.findings:
         lines += _finding(finding)
     if report.trials:
-        lines += ["## Fix trials", "", "| code | verdict | baseline | candidate | gain | spread | finding gone |",
+        lines += ["## Fix trials", "",
+                  "| code | verdict | baseline | candidate | gain [interval] | seeds | finding gone |",
                   "|---|---|---|---|---|---|---|"]
         for t in report.trials:
-            bound = "≥" if t["candidate"].get("lower_bound") else ""
-            lines.append(f"| {t['code']} | **{t['verdict']}** | {t['baseline'].get('mean')} | "
-                         f"{bound}{t['candidate'].get('mean')} | "
-                         f"{t.get('metric_gain')} | {t.get('spread')} | {t.get('finding_gone')} |")
+            bound = "≥" if t.candidate.lower_bound else ""
+            gain = "n/a" if t.gain is None else f"{bound}{t.gain:+.3f}"
+            if t.interval:
+                gain += f" [{t.interval[0]:+.3f}, {t.interval[1]:+.3f}]"
+            lines.append(f"| {t.code} | **{t.verdict.value}** | {t.baseline.mean} | {bound}{t.candidate.mean} | "
+                         f"{gain} | {t.seeds} | {t.finding_gone} |")
         lines.append("")
     plots = {name: value for name, value in images.items() if name not in models}
     if plots:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from .. import registry
-from ..types import Finding, Report, Severity
+from ..types import Finding, Report, Severity, TrialResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -45,7 +45,13 @@ def _fingerprint(finding: Finding) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _result(finding: Finding, index: dict[str, int]) -> dict:
+def _trial(trial: TrialResult) -> dict:
+    """What ``fix`` concluded about a finding's fix, as a result property."""
+    return {"verdict": trial.verdict.value, "gain": trial.gain,
+            "interval": list(trial.interval) if trial.interval else None, "seeds": trial.seeds}
+
+
+def _result(finding: Finding, index: dict[str, int], trials: dict[str, TrialResult] | None = None) -> dict:
     uri = _uri(finding.location.artifact or finding.subject)
     location: dict = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
     logical = finding.location.layer or finding.location.output or finding.location.metric or finding.location.setting
@@ -64,6 +70,9 @@ def _result(finding: Finding, index: dict[str, int]) -> dict:
                        **({"epoch": finding.location.epoch} if finding.location.epoch is not None else {}),
                        **({"setting": finding.location.setting} if finding.location.setting else {})},
     }
+    trial = (trials or {}).get(finding.code)
+    if trial is not None:
+        result["properties"]["trial"] = _trial(trial)
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
     return result
@@ -75,6 +84,7 @@ def as_dict(report: Report) -> dict:
 
     rules = registry.all_rules()
     index = {r.code: i for i, r in enumerate(rules)}
+    trials = {t.code: t for t in reversed(report.trials) if not t.combined}  # the first trial of a code wins
     notifications: list[dict] = [
         {"level": "error", "message": {"text": f"{e.code} {e.name} crashed: {e.exc_type}: {e.message}"},
          "descriptor": {"id": e.code}} for e in report.errors
@@ -82,7 +92,7 @@ def as_dict(report: Report) -> dict:
     run = {
         "tool": {"driver": {"name": "fusiondoctor", "version": __version__, "informationUri": "https://github.com/fusiondoctor/fusiondoctor",
                             "rules": [_rule_entry(r) for r in rules]}},
-        "results": [_result(f, index) for f in report.findings],
+        "results": [_result(f, index, trials) for f in report.findings],
         "invocations": [{"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}],
         "columnKind": "unicodeCodePoints",
     }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from ..engine import describe_missing
-from ..types import Finding, Report, Severity
+from ..types import Finding, Report, RunsSummary, Severity, TrialResult
 
 
 def _where(finding: Finding) -> str:
@@ -75,28 +76,34 @@ def _skipped_lines(report: Report) -> list[str]:
     return lines
 
 
-def _mean_std(side: dict) -> str:
-    if side.get("mean") is None:
+def _mean_std(side: RunsSummary) -> str:
+    if side.mean is None:
         return "n/a"
-    std = side.get("std")
-    return ("≥" if side.get("lower_bound") else "") + f"{side['mean']:.3f}" + (f"±{std:.3f}" if std is not None else "")
+    return ("≥" if side.lower_bound else "") + f"{side.mean:.3f}" + (f"±{side.std:.3f}" if side.std is not None else "")
 
 
-def trial_lines(trials) -> list[str]:
-    """The table of fix trials: verdict, baseline and candidate scores, gain against the spread."""
-    lines = ["Fix trials (best held-out score of each run, mean±std over seeds):"]
-    ended = trials[0]["baseline"].get("ended") if trials else None
+def gain_text(trial: TrialResult) -> str:
+    """The paired gain with its interval and seeds: "+0.042 [+0.004, +0.080] over 10 seeds"."""
+    if trial.gain is None:
+        return "n/a"
+    text = ("≥" if trial.candidate.lower_bound else "") + f"{trial.gain:+.3f}"
+    if trial.interval:
+        text += f" [{trial.interval[0]:+.3f}, {trial.interval[1]:+.3f}]"
+    return text + f" over {trial.seeds} seed{'s' if trial.seeds != 1 else ''}"
+
+
+def trial_lines(trials: Sequence[TrialResult]) -> list[str]:
+    """The table of fix trials: verdict, baseline and candidate scores, the paired gain and its interval."""
+    lines = ["Fix trials (best held-out score of each run, mean±std over seeds; gain: paired, with its interval):"]
+    ended = trials[0].baseline.ended if trials else None
     if ended:
         lines.append(f"  baseline runs ended early: {ended}")
     for t in trials:
-        gain = f"{t['metric_gain']:+.3f}" if t.get("metric_gain") is not None else "n/a"
-        gain = ("≥" if t["candidate"].get("lower_bound") and gain != "n/a" else "") + gain
-        spread = f"{t['spread']:.3f}" if t.get("spread") is not None else "n/a"
-        gone = {True: "finding gone", False: "finding remains", None: ""}[t.get("finding_gone")]
-        lines.append(f"  {t['code']} {t['verdict'].upper():13} "
-                     f"{_mean_std(t['baseline'])} -> {_mean_std(t['candidate'])}"
-                     f"  gain {gain} (spread {spread}) {gone}".rstrip())
-        lines.append(f"        {t['fix']}" + (f"  [{t['note']}]" if t.get("note") else ""))
+        gone = {True: "finding gone", False: "finding remains", None: ""}[t.finding_gone]
+        lines.append(f"  {t.code} {t.verdict.value.upper():13} "
+                     f"{_mean_std(t.baseline)} -> {_mean_std(t.candidate)}"
+                     f"  gain {gain_text(t)} {gone}".rstrip())
+        lines.append(f"        {t.fix}" + (f"  [{t.note}]" if t.note else ""))
     return lines
 
 

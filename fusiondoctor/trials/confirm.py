@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,14 @@ from ..probes.faults import refuse_untrainable
 from ..probes.labels import score_bounds, task_of, with_labels
 from ..probes.measure import measure
 from ..probes.probes import Probes
+from ..progress import Progress
 from ..registry import get as get_rule
 from ..subject import live_model, load_model_spec, needed_measurements
-from ..types import Finding, Report
+from ..types import Finding, Report, Verdict
+from .judge import Circumstances, Design, decide, judge, paired, settled
 from .patches import PatchError, apply_patch
-from .runner import Progress, Trial, TrialRunner, TrialSettings, endings, settled, trial_compile_config, verdict
+from .runner import TrialRunner, TrialSettings, trial_compile_config
+from .runs import Run, Trial
 
 #: Samples trials train and validate on by default (probing uses its own, smaller sample).
 DEFAULT_TRIAL_SAMPLES = 4096
@@ -40,9 +43,18 @@ class Confirmation:
     settings: TrialSettings
     holdout_samples: int
     written: str | None = None
+    #: every confirmed patch applied together, trialled against the baseline (with two or more confirmed)
+    combined: Trial | None = None
+
+    def shown(self) -> list[Trial]:
+        """The trials in the report's order: the combined fix first, then each single one."""
+        return ([self.combined] if self.combined is not None else []) + list(self.trials)
 
     def best(self) -> Trial | None:
-        confirmed = [t for t in self.trials if t.verdict == "confirmed"]
+        """The model to keep: the combined fix when it is confirmed, else the best confirmed single fix."""
+        if self.combined is not None and self.combined.verdict is Verdict.CONFIRMED:
+            return self.combined
+        confirmed = [t for t in self.trials if t.verdict is Verdict.CONFIRMED]
         return max(confirmed, key=lambda t: t.gain) if confirmed else None
 
 
@@ -55,6 +67,13 @@ def _patchable(findings: Iterable[Finding]) -> list[Finding]:
                 seen.add(key)
                 chosen.append(finding)
     return chosen
+
+
+def _candidates(report: Report, chosen) -> list[Finding]:
+    found = _patchable(report.findings)
+    if chosen is None:
+        return found
+    return list(chosen(found) if callable(chosen) else chosen)
 
 
 def _ancestry(spec):
@@ -83,15 +102,22 @@ def _static_finding(code: str, config: dict, compile_config: dict, runner: Trial
     return any(f.code == code for f in report.findings)
 
 
-def _finding_gone(trial: Trial, config: dict, compile_config: dict, runner: TrialRunner) -> bool | None:
-    still_there = _static_finding(trial.code, config, compile_config, runner)
+def _finding_gone(code: str, trial: Trial, config: dict, compile_config: dict, runner: TrialRunner) -> bool | None:
+    still_there = _static_finding(code, config, compile_config, runner)
     if still_there is not None:
         return not still_there
-    rule = get_rule(trial.code)
+    rule = get_rule(code)
     if rule.needs == ("history",) and trial.runs and trial.runs[-1].history:
         report = diagnose(Subject("<candidate>", history=_history(trial.runs[-1].history)), Settings(), [rule])
-        return not any(f.code == trial.code for f in report.findings)
+        return not any(f.code == code for f in report.findings)
     return None
+
+
+def _all_gone(codes: Sequence[str], trial: Trial, config: dict, compile_config: dict,
+              runner: TrialRunner) -> bool | None:
+    """Every targeted finding gone (True), one still there (False), or not known for some (None)."""
+    gone = [_finding_gone(code, trial, config, compile_config, runner) for code in codes]
+    return False if False in gone else (None if None in gone else True)
 
 
 def _never_learns(baseline: Trial) -> bool:
@@ -108,11 +134,17 @@ def _history(values: dict):
 
 
 def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
-            epochs: int = 5, seeds: int = 3, budget: float | None = None, keep_weights: str = "frozen",
+            epochs: int = 5, seeds: int = 3, max_seeds: int = 10, budget: float | None = None,
+            keep_weights: str = "frozen",
             max_samples: int = DEFAULT_TRIAL_SAMPLES, unsafe: bool = False, distribution: Any = None,
-            progress: bool = True, settings: Settings | None = None, write: str | None = None) -> Confirmation:
+            progress: bool = True, settings: Settings | None = None, write: str | None = None,
+            candidates: Sequence[Finding] | Callable[[list[Finding]], list[Finding]] | None = None) -> Confirmation:
     """Diagnose ``model`` with ``data``, then retrain it with each patchable fix against the
-    unpatched baseline over ``seeds`` seeds, and give each fix a verdict."""
+    unpatched baseline, paired seed by seed, and give each fix a verdict (``trials.judge``: start
+    with ``seeds`` seeds, add more while undecided, up to ``max_seeds`` or the ``budget``).
+
+    ``candidates``: the findings whose fixes are trialled, instead of the diagnosis's findings that
+    carry a patch; or a function from those to the list to trial (to add or drop some). Errors first."""
     base = resolve(settings, select=select, ignore=ignore)
     if write:
         _refuse_overwrite(write, model)
@@ -130,82 +162,135 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     y = probes.data.labels_for(head.output.name, [head.output.name])  # the samples probes.inputs holds
     if y is None:
         raise InputError(trial_data.source, "fix trials need labels: add y to the data")
-    trial_settings = TrialSettings(epochs=epochs, seeds=seeds, budget=budget, keep_weights=keep_weights)
+    trial_settings = TrialSettings(epochs=epochs, seeds=seeds, max_seeds=max_seeds, budget=budget,
+                                   keep_weights=keep_weights)
     bar = Progress(progress)
     y = np.asarray(y)
     runner = TrialRunner(live, config, compile_config, probes.inputs, y, with_labels(task_of(head), y), trial_settings,
                          bar, distribution)
     runner.share_front(probes.front)
+    chosen = sorted(_candidates(report, candidates), key=lambda f: -f.severity)  # errors first
+    runner.steps = 1 + len(chosen) + 1  # the bar: the baseline, each candidate, then their combination
     baseline = Trial("baseline", "unchanged model", None, ())
     baseline.runs, _ = runner.runs(runner.config, runner.compile_config, list(range(seeds)), "baseline")
     trials, blocker = [], None
-    for finding in sorted(_patchable(report.findings), key=lambda f: -f.severity):  # errors first
+    for finding in chosen:
+        runner.step += 1
         trials.append(_trial(finding, runner, baseline, spec, blocker))
-        if blocker is None and trials[-1].verdict == "confirmed" and _never_learns(baseline):
+        runner.show(f"{trials[-1].code}: {trials[-1].verdict.value} after {trials[-1].judgement.seeds} seeds")
+        if blocker is None and trials[-1].verdict is Verdict.CONFIRMED and _never_learns(baseline):
             blocker = trials[-1].code
+    runner.step += 1
+    combined = _combined(trials, runner, baseline, spec)
+    if combined is not None:
+        runner.show(f"{combined.code}: {combined.verdict.value} after {combined.judgement.seeds} seeds")
     bar.done()
+    shown = ([combined] if combined is not None else []) + trials  # the model the user will keep comes first
     result = Confirmation(
-        dataclasses.replace(report, trials=tuple(t.as_dict(baseline) for t in trials)),
+        dataclasses.replace(report, trials=tuple(t.result(baseline.runs) for t in shown)),
         baseline,
         trials,
         trial_settings,
         len(runner.val_idx),
+        combined=combined,
     )
     if write:
         result.written = _write_best(result, write)
     return result
 
 
+def _combined(trials: list[Trial], runner: TrialRunner, baseline: Trial, spec) -> Trial | None:
+    """Every confirmed patch applied together, in the order trialled, judged against the baseline like
+    a single fix; None with fewer than two confirmed (one alone is its own combination)."""
+    confirmed = [t for t in trials if t.verdict is Verdict.CONFIRMED]
+    if len(confirmed) < 2:
+        return None
+    codes = tuple(t.code for t in confirmed)
+    trial = Trial(" + ".join(codes), "all confirmed fixes together: " + "; ".join(t.title for t in confirmed), None,
+                  tuple(op for t in confirmed for op in t.patch), combined=True)
+    return _judged(trial, codes, runner, baseline, spec)
+
+
 def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker: str | None = None) -> Trial:
-    """One candidate's runs and verdict. ``blocker``: a confirmed fix's code for a baseline that never
+    """One candidate's runs, judged. ``blocker``: a confirmed fix's code for a baseline that never
     learns; a candidate that keeps that finding cannot learn either, and is not trained."""
     trial = Trial(finding.code, finding.fix.title, finding.location.layer or finding.location.output, finding.fix.patch)
+    return _judged(trial, (finding.code,), runner, baseline, spec, blocker)
+
+
+def _judged(trial: Trial, codes: Sequence[str], runner: TrialRunner, baseline: Trial, spec,
+            blocker: str | None = None) -> Trial:
+    """Apply ``trial``'s patch, run it under the sequential design, and judge it; ``codes``: the
+    findings it targets (several for the combined fix)."""
+    design = design_of(runner)
+    outputs = [o.name for o in spec.outputs]
     try:
-        config, compile_config = apply_patch(runner.config, runner.compile_config, finding.fix.patch,
-                                             [o.name for o in spec.outputs], _ancestry(spec))
+        config, compile_config = apply_patch(runner.config, runner.compile_config, trial.patch, outputs,
+                                             _ancestry(spec))
     except PatchError as exc:
-        trial.verdict, trial.note = "failed", f"patch does not apply: {exc}"
+        trial.judgement = judge([], [], design, Circumstances(patch_error=str(exc)))
+        return trial
+    # the baseline through the same edit with no operations: the same form, to compare with
+    if (config, compile_config) == apply_patch(runner.config, runner.compile_config, (), outputs, _ancestry(spec)):
+        trial.judgement = judge(baseline.runs, [], design, Circumstances(unchanged=True))
         return trial
     if blocker and _static_finding(blocker, config, compile_config, runner):
-        trial.verdict = "not confirmed"
-        trial.note = (f"not trialled: the baseline never learns, and this candidate keeps {blocker}, whose fix is "
-                      "confirmed; run fix again on the fixed model")
+        trial.judgement = judge(baseline.runs, [], design, Circumstances(blocked_by=blocker))
         return trial
-    seeds = [r.seed for r in baseline.runs if r.complete]
-    if not seeds:
-        if runner.over_budget():
-            trial.verdict, trial.note = "not confirmed", "stopped by --budget before the baseline trained"
-        else:
-            trial.verdict, trial.note = "failed", "the baseline did not train"
-        return trial
-    min_delta, bounds = runner.settings.min_delta, score_bounds(runner.task)
-
-    def settle(runs, current):
-        return settled(baseline.runs, runs, min_delta, len(seeds), current, bounds)
-
     # a history rule's finding is looked for in the candidate's history: its runs train every epoch
-    trial.runs, trial.model = runner.runs(config, compile_config, seeds, finding.code, settle,
-                                          early="history" not in get_rule(finding.code).needs)
-    complete = [r for r in trial.runs if r.complete]
-    stopped_by_budget = len(complete) < len(seeds) and runner.over_budget()
-    if stopped_by_budget:
-        trial.note = "stopped by --budget"
-    elif len(trial.runs) < len(seeds) and not any(r.error for r in trial.runs):
-        trial.note = f"stopped after {len(trial.runs)} seeds: the verdict could no longer change"
-    if not stopped_by_budget and endings(trial.runs):
-        trial.note = "; ".join(filter(None, [trial.note, "ended early: " + endings(trial.runs)]))
-    trial.verdict, trial.gain, trial.spread = verdict(baseline.runs, trial.runs, min_delta)
-    if trial.verdict == "failed" and trial.runs and trial.runs[-1].error:
-        trial.note = trial.runs[-1].error
-    if stopped_by_budget and trial.verdict in ("confirmed", "worse") and not settled(baseline.runs, complete, min_delta,
-                                                                                      len(seeds), bounds=bounds):
-        trial.verdict = "not confirmed"  # the seeds left out could still change it
-        trial.note = f"stopped by --budget after {len(complete)} of {len(seeds)} seeds: too few to decide"
-    if trial.verdict != "failed":
-        trial.finding_gone = _finding_gone(trial, config, compile_config, runner)
-        if trial.verdict == "confirmed" and trial.finding_gone is False:
-            trial.verdict, trial.note = "not confirmed", "the metric improved but the finding is still there"
+    early = not any("history" in get_rule(code).needs for code in codes)
+    trial.runs, trial.model = _sequential(runner, baseline, config, compile_config, design, trial.code, early)
+    if trial.runs and not any(r.error for r in trial.runs):
+        trial.finding_gone = _all_gone(codes, trial, config, compile_config, runner)
+    trial.judgement = judge(baseline.runs, trial.runs, design,
+                            Circumstances(over_budget=runner.over_budget(), finding_gone=trial.finding_gone))
     return trial
+
+
+def design_of(runner: TrialRunner) -> Design:
+    """The trials' sequential design (``judge``), from the settings and the held-out part."""
+    settings = runner.settings
+    classes = runner.task.kind in ("binary", "multiclass", "multilabel")
+    return Design(start=settings.seeds, cap=max(settings.seeds, settings.max_seeds), alpha=settings.alpha,
+                  min_effect=settings.min_effect, resolution=1.0 / len(runner.val_idx) if classes else 0.0,
+                  bounds=score_bounds(runner.task))
+
+
+def _sequential(runner: TrialRunner, baseline: Trial, config: dict, compile_config: dict, design: Design, label: str,
+                early: bool) -> tuple[list[Run], Any]:
+    """The candidate's runs: up to each look in turn, seed by seed paired with the baseline's (trained
+    here when a look needs seeds it has not run), until the decision is made, the cap is reached, a
+    run fails, or the budget is spent."""
+    runs: list[Run] = []
+    model = None
+    while (look := design.next_look(len(runs))) is not None and not runner.over_budget():
+        seeds = list(range(len(runs), look))
+        _extend_baseline(runner, baseline, look)
+        if not all(any(r.seed == s and r.complete for r in baseline.runs) for s in seeds):
+            break  # the baseline failed or was cut on a seed the look needs
+
+        more, trained = runner.runs(config, compile_config, seeds, label, _settler(baseline, list(runs), design),
+                                    early=early)
+        runs += more
+        model = trained if trained is not None else model
+        if len(more) < len(seeds) or any(r.error or r.cut for r in more):
+            break
+        if any(r.ended == "settled" for r in more) or decide(paired(baseline.runs, runs), design)[0] is not None:
+            break
+    return runs, model
+
+
+def _settler(baseline: Trial, before: list[Run], design: Design):
+    """``runner.runs``'s ``settle`` for a look whose earlier seeds ran ``before``."""
+    return lambda done, current: settled(baseline.runs, before + done, design, current)
+
+
+def _extend_baseline(runner: TrialRunner, baseline: Trial, seeds: int) -> None:
+    """Train the baseline on the seeds below ``seeds`` it has not run yet."""
+    missing = [s for s in range(seeds) if s not in {r.seed for r in baseline.runs}]
+    if missing and not runner.over_budget():
+        more, _ = runner.runs(runner.config, runner.compile_config, missing, "baseline")
+        baseline.runs = sorted(baseline.runs + more, key=lambda r: r.seed)
 
 
 def _refuse_overwrite(path: str, source: Any) -> None:

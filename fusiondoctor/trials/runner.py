@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import copy
-import itertools
 import math
-import statistics
-import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,91 +16,9 @@ from ..live.keras_model import compile_config, model_class, model_from_config
 from ..probes import frontier
 from ..probes.activations import BATCH_SIZE
 from ..probes.labels import Task, class_ids, correctness, score_bounds, task_of
+from ..progress import Progress
 from .patches import PatchError
-
-#: Why a run may end before its last epoch with its score known (``Run.ended``).
-ENDINGS = {
-    "ceiling": "reached the best possible score",
-    "constant": "softmax over one unit: its output is 1.0 whatever the weights",
-    "settled": "the verdict could no longer change",
-}
-
-
-@dataclass
-class Run:
-    """One training run of one model on one seed."""
-
-    seed: int
-    scores: list[float] = field(default_factory=list)  # holdout score after each epoch
-    history: dict[str, list[float]] = field(default_factory=dict)
-    seconds: float = 0.0
-    error: str | None = None
-    cut: bool = False  # the budget stopped it before its last epoch
-    ended: str = ""  # a key of ENDINGS: it stopped early because more epochs could not change what counts
-
-    @property
-    def complete(self) -> bool:
-        """Trained every epoch it needed without an error: only complete runs count towards a verdict."""
-        return bool(self.scores) and not self.error and not self.cut
-
-    @property
-    def final(self) -> float:
-        """The run's score: its best held-out score over the epochs it trained (the checkpoint a
-        user keeps, and how KerasTuner ranks trials), so later epochs can only raise it."""
-        finite = [s for s in self.scores if math.isfinite(s)]
-        return max(finite) if finite else math.nan
-
-
-@dataclass
-class Trial:
-    """A candidate fix and its runs, with the verdict against the baseline."""
-
-    code: str
-    title: str
-    location: str | None
-    patch: tuple
-    runs: list[Run] = field(default_factory=list)
-    verdict: str = "pending"
-    gain: float = math.nan
-    spread: float = math.nan
-    finding_gone: bool | None = None
-    note: str = ""
-    model: Any = None  # the last trained candidate (for --write)
-
-    def as_dict(self, baseline: Trial) -> dict:
-        return {
-            "code": self.code, "fix": self.title, "location": self.location, "verdict": self.verdict,
-            "metric_gain": _clean(self.gain), "spread": _clean(self.spread), "finding_gone": self.finding_gone,
-            "baseline": _summary(baseline.runs), "candidate": _summary(self.runs), "note": self.note,
-            "patch": [p.as_dict() for p in self.patch],
-        }
-
-
-def _clean(value: float):
-    return None if value is None or not math.isfinite(value) else round(value, 4)
-
-
-def _summary(runs: Sequence[Run]) -> dict:
-    finals = [r.final for r in runs if r.complete]
-    return {"mean": _clean(statistics.fmean(finals)) if finals else None,
-            "std": _clean(statistics.stdev(finals)) if len(finals) > 1 else None,
-            "seeds": len(finals), "curves": [[round(s, 4) for s in r.scores] for r in runs if r.scores],
-            "ended": endings(runs) or None,
-            # a run ended once the verdict was settled counts with its best score so far: the mean is at least this
-            "lower_bound": any(r.ended == "settled" for r in runs if r.complete)}
-
-
-def endings(runs: Sequence[Run]) -> str:
-    """The runs that ended early, and why: "seed 0 after epoch 3 (reached the best possible score)";
-    runs that ended alike are named together ("seeds 0, 1, 2 untrained (...)")."""
-    groups: dict[tuple[str, str], list[int]] = {}
-    for r in runs:
-        if r.ended:
-            when = "untrained" if r.ended == "constant" else f"after epoch {len(r.scores)}"
-            groups.setdefault((when, r.ended), []).append(r.seed)
-    return ", ".join(f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} {when} ({ENDINGS[ended]})"
-                     for (when, ended), seeds in groups.items())
-
+from .runs import ENDINGS, Run, Trial, endings  # noqa: F401  (Trial, endings: re-exported for callers)
 
 #: A run takes at least this many optimizer steps: small datasets are repeated within an epoch.
 MIN_STEPS = 100
@@ -117,35 +32,14 @@ DEFAULT_EPOCHS = 5
 @dataclass
 class TrialSettings:
     epochs: int = DEFAULT_EPOCHS
-    seeds: int = 3
+    seeds: int = 3  # seeds a trial starts with (judge.Design.start)
+    max_seeds: int = 10  # seeds it may grow to while undecided (judge.Design.cap)
     batch_size: int = 32
     holdout: float = 0.25
     budget: float | None = None  # seconds for all trials
-    min_delta: float = 0.02
+    alpha: float = 0.05  # the error rate of the decision (each direction)
+    min_effect: float = 0.01  # the smallest gain on the score that matters
     keep_weights: str = "frozen"  # frozen / all / none
-
-
-class Progress:
-    """One status line on stderr, rewritten in place on a terminal."""
-
-    def __init__(self, enabled: bool = True, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = enabled
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-
-    def show(self, text: str) -> None:
-        if not self.enabled:
-            return
-        if self.tty:
-            self.stream.write("\r\033[K" + text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self.enabled and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def split(n: int, labels: np.ndarray | None, holdout: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -175,6 +69,8 @@ class TrialRunner:
         self.task = task
         self.settings = settings
         self.progress = progress
+        #: the bar's position: trials done so far (the baseline first) of all there are to run
+        self.step, self.steps = 0, 1
         self.distribution = distribution
         self.config = config
         self.compile_config = compile_config
@@ -247,7 +143,7 @@ class TrialRunner:
             return None, None, None
         missing = [t for t, k in zip(tensors, keys) if k not in self._features]
         if missing:
-            self.progress.show("computing the frozen backbone's features once...")
+            self.show("computing the frozen backbone's features once...")
             feats = keras.Model(model.inputs, missing).predict(self.inputs if len(self.inputs) > 1 else self.inputs[0],
                                                                batch_size=BATCH_SIZE, verbose=0)
             for tensor, value in zip(missing, feats if isinstance(feats, (list, tuple)) else [feats]):
@@ -261,7 +157,7 @@ class TrialRunner:
         """Runs of a model whose output no training can change: its held-out score, measured once as
         it starts, is every seed's."""
         score = _holdout_score(trainee, x_val, y_val, task)
-        self.progress.show(f"{label}: score {score:.3f} on every seed, untrained ({ENDINGS['constant']})")
+        self.show(f"{label}: score {score:.3f} on every seed, untrained ({ENDINGS['constant']})")
         return [Run(seed, scores=[score], ended="constant") for seed in seeds]
 
     def _fit(self, trainee, x_train, y_train, callback, run: Run) -> None:
@@ -272,6 +168,10 @@ class TrialRunner:
         run.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         run.cut = len(run.scores) < self.settings.epochs and not run.ended
         run.history["val_score"] = list(run.scores)
+
+    def show(self, text: str) -> None:
+        """One line of progress, on the bar of trials done (``fusiondoctor.progress``)."""
+        self.progress.show(text, self.step, self.steps)
 
     def over_budget(self) -> bool:
         budget = self.settings.budget
@@ -489,57 +389,9 @@ def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str, task:
             if epoch + 1 < runner.settings.epochs:
                 run.ended = ends.after_epoch(run)
             ending = f" ({ENDINGS[run.ended]}: the run ends here)" if run.ended else ""
-            runner.progress.show(f"{label} seed {run.seed}: epoch {epoch + 1}/{runner.settings.epochs} "
+            runner.show(f"{label} seed {run.seed}: epoch {epoch + 1}/{runner.settings.epochs} "
                                  f"score {run.scores[-1]:.3f}{ending}")
             if run.ended or runner.over_budget():
                 self.model.stop_training = True
 
     return HoldoutScore()
-
-
-def verdict(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float) -> tuple[str, float, float]:
-    """confirmed / not confirmed / worse / failed, the mean gain, and the seed-to-seed spread."""
-    pairs = [(b.final, c.final) for b, c in zip(baseline, candidate) if b.complete and c.complete]
-    if not pairs:
-        return ("failed" if any(r.error for r in candidate) else "not confirmed"), math.nan, math.nan
-    base = [b for b, _ in pairs]
-    cand = [c for _, c in pairs]
-    gain = statistics.fmean(cand) - statistics.fmean(base)
-    spread = max(statistics.stdev(base), statistics.stdev(cand)) if len(pairs) > 1 else math.inf
-    threshold = max(spread, min_delta)
-    if gain > threshold:
-        return "confirmed", gain, spread
-    if gain < -threshold:
-        return "worse", gain, spread
-    return "not confirmed", gain, spread
-
-
-#: Scores tried per unfinished run when deciding whether a trial may stop early.
-_SETTLE_GRID = 41
-
-
-def settled(baseline: Sequence[Run], candidate: Sequence[Run], min_delta: float, total: int,
-            current: Run | None = None, bounds: tuple[float, float] | None = (0.0, 1.0)) -> bool:
-    """True when no scores the unfinished runs could reach change the verdict.
-
-    Unfinished: the seeds not run yet, anywhere in ``bounds``, and the ``current`` run, anywhere from
-    its best score so far up (a run's score is its best epoch's). They are tried on a grid (every
-    combination, for up to two unfinished runs; with more, the trial runs on): the spread moves with
-    them, so the extremes alone do not bound the verdict. At least one candidate run always finishes."""
-    done = [r for r in candidate if r.complete]
-    ranges = [bounds] * (total - len(done) - (current is not None))
-    if current is not None:
-        ranges.append((max(bounds[0], current.final), bounds[1]) if bounds else None)
-    if not ranges:
-        return True
-    if not done or len(ranges) > 2 or not all(r and all(map(math.isfinite, r)) for r in ranges):
-        return False
-    grids = [np.linspace(low, high, _SETTLE_GRID) for low, high in ranges]
-    # the verdict the runs give if they stop now (the current one at its score so far) must be among them
-    verdicts = {verdict(baseline, list(done) + ([current] if current is not None else []), min_delta)[0]}
-    for fills in itertools.product(*grids):
-        padded = list(done) + [Run(-1, scores=[float(fill)]) for fill in fills]
-        verdicts.add(verdict(baseline, padded, min_delta)[0])
-        if len(verdicts) > 1:
-            return False
-    return True
