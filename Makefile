@@ -20,7 +20,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -m live
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -m live
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -m "live and not slow"
 
 benchmark: setup
 	$(BIN)/python benchmarks/static_check.py
