@@ -294,12 +294,14 @@ def tasks(spec: ModelSpec, labels: Mapping[str, LabelSummary] | None = None) -> 
     return {o.name: infer_task(spec, o, labels.get(o.name)) for o in spec.outputs}
 
 
-def head_tasks(spec: ModelSpec) -> list[tuple[Head, Task]]:
-    """Each output's head with its task (outputs with a custom activation are left out)."""
+def head_tasks(spec: ModelSpec, labels: Mapping[str, LabelSummary] | None = None) -> list[tuple[Head, Task]]:
+    """Each output's head with its task (outputs with a custom activation are left out); ``labels``
+    maps output names to label summaries, when measured."""
+    labels = labels or {}
     found = []
     for output in spec.outputs:
         head = head_of(spec, output)
         if head.activation and head.activation.startswith("custom:"):
             continue
-        found.append((head, _Inference(head, None).infer()))
+        found.append((head, _Inference(head, labels.get(output.name)).infer()))
     return found
