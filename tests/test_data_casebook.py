@@ -263,3 +263,37 @@ def test_input_scaling_is_quiet_when_the_first_layer_normalizes_the_input(fresh)
     report = fusiondoctor.check(model, data=([pixels] * 4,), settings=Settings(select=("FD503",)))
     assert_expected(seen_in_report(report), Expected(["FD503"], [("FD503", "warning", "raw")], []),
                     "inputs normalized by their first layer")
+
+
+@pytest.mark.live
+def test_multi_hot_labels_under_a_softmax_are_reported_by_fd504(fresh):
+    """Movie genres (several per film) trained with a softmax and categorical crossentropy: FD504
+    names the multi-label task, with the sigmoid + binary crossentropy patch. Its healthy twins stay
+    silent: the same multi-hot labels under sigmoids and binary crossentropy, and one-hot labels
+    (one genre per film) under the softmax."""
+    keras, layers = fresh, fresh.layers
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 8)).astype("float32")
+    multi_hot = (rng.random((128, 5)) < 0.3).astype("float32")
+    multi_hot[:, 0] = 1.0  # every film is at least a drama, most are more
+    one_hot = np.eye(5, dtype="float32")[rng.integers(0, 5, size=128)]
+
+    def model(activation, loss):
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((8,), name="plot")
+        out = layers.Dense(5, activation=activation, name="genres")(layers.Dense(8, activation="relu")(inputs))
+        built = keras.Model(inputs, out)
+        built.compile(optimizer="adam", loss=loss)
+        return built
+
+    settings = Settings(select=("FD504",))
+    bad = fusiondoctor.check(model("softmax", "categorical_crossentropy"), data=(x, multi_hot), settings=settings)
+    [finding] = [f for f in seen_in_report(bad) if f.code == "FD504"]
+    assert (finding.severity, finding.where) == ("error", "genres") and "multi-hot" in finding.message
+    [fd504] = bad.findings
+    assert [(p.target, p.key, p.value) for p in fd504.fix.patch] == [
+        ("layer", "activation", "sigmoid"), ("loss", "name", "binary_crossentropy")]
+    for activation, loss, labels in (("sigmoid", "binary_crossentropy", multi_hot),
+                                     ("softmax", "categorical_crossentropy", one_hot)):
+        good = fusiondoctor.check(model(activation, loss), data=(x, labels), settings=settings)
+        assert seen_in_report(good) == [], f"{activation} + {loss}: {seen_in_report(good)}"

@@ -200,6 +200,37 @@ def test_output_ranges_of_regressions(keras):
     assert [f.severity for f in found(hinge, "FD211")] == [Severity.WARNING]
 
 
+@pytest.mark.parametrize("activation, targets, expected", [
+    ("relu", (-2.0, 3.0), "below 0"),      # temperature anomalies under a ReLU
+    ("relu", (0.0, 3.0), None),            # healthy twin: non-negative targets, which the static path doubts
+    ("sigmoid", (0.0, 5.0), "above 1"),    # unscaled ratings under a sigmoid
+    ("sigmoid", (0.05, 0.95), None),       # healthy twin: targets scaled into (0, 1)
+    ("tanh", (-3.0, 3.0), "below -1"),     # unscaled scores under a tanh
+    ("tanh", (-0.9, 0.9), None),           # healthy twin
+    ("linear", (-50.0, 50.0), None),       # a linear output reaches any target
+])
+def test_output_range_against_the_measured_labels(keras, activation, targets, expected):
+    """With --data, FD211 compares the labels' real range with the output activation's."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 8)).astype("float32")
+    y = rng.uniform(*targets, size=(64, 1)).astype("float32")
+    y[0, 0], y[1, 0] = targets  # the range ends are in the sample
+    model = mlp(keras, loss="mse", metrics=["mae"], head=(activation, 1))
+    report = fusiondoctor.check(model, data=(x, y), settings=Settings(select=("FD211",)))
+    assert not report.errors, report.errors
+    findings = [f for f in report.findings if f.code == "FD211"]
+    if expected is None:
+        assert findings == []
+        return
+    [finding] = findings
+    assert finding.severity == Severity.WARNING and expected in finding.message
+    assert finding.location.layer == "out"
+    assert finding.evidence["target_range"] == f"[{targets[0]:g}, {targets[1]:g}]"
+    assert finding.fix.patch and finding.fix.patch[0].value == "linear"
+
+
 # ---- FD105/FD106: linear maps -------------------------------------------------------------------------------
 
 

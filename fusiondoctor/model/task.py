@@ -91,6 +91,10 @@ class LabelSummary:
     #: Samples per class: the argmax of rows of several columns, the 0.5 threshold of one column in
     #: [0, 1], or the value of non-negative integer ids; None when the labels are none of these.
     class_counts: tuple[int, ...] | None = None
+    #: Samples per class in the last rows, in the order given: ``(fraction, counts)`` for each of
+    #: ``TAIL_FRACTIONS`` (what ``fit(validation_split=fraction)`` would validate on); None with
+    #: ``class_counts``.
+    tails: tuple[tuple[float, tuple[int, ...]], ...] | None = None
 
     @classmethod
     def of(cls, array) -> LabelSummary:
@@ -111,29 +115,46 @@ class LabelSummary:
         sums_one = bool(columns > 1 and np.all(np.abs(sums - 1.0) <= 1e-3))
         distinct = int(min(len(np.unique(finite[: 100_000])), DISTINCT_CAP))
         integer = bool(np.all(finite == np.round(finite)))
+        ids = _class_ids(rows, integer)
+        counts = tuple(int(c) for c in np.bincount(ids)) if ids is not None else None
         return cls(shape, float(finite.min()), float(finite.max()), integer, columns, sums_one, binary,
-                   bool(binary and columns > 1 and not sums_one), distinct, _class_counts(rows, integer))
+                   bool(binary and columns > 1 and not sums_one), distinct, counts, _tails(ids, len(counts or ())))
 
 
 #: Integer labels above this are not counted per class (a bincount would allocate that many).
 MAX_CLASS_ID = 1_000_000
 
 
-def _class_counts(rows, integer: bool) -> tuple[int, ...] | None:
-    """Samples per class: argmax of rows, the 0.5 threshold of a [0, 1] column, or integer ids."""
+#: The validation fractions whose tails a LabelSummary counts (what users pass to validation_split).
+TAIL_FRACTIONS = (0.1, 0.2, 0.3)
+
+
+def _class_ids(rows, integer: bool):
+    """The class of each row: argmax of rows, the 0.5 threshold of a [0, 1] column, or integer ids."""
     import numpy as np
 
     if rows.size == 0 or not np.isfinite(rows).all():
         return None
     if rows.shape[1] > 1:
-        ids = rows.argmax(axis=1)
-    elif rows.min() >= 0 and rows.max() <= 1:
-        ids = (rows[:, 0] > 0.5).astype(int)
-    elif rows.min() >= 0 and rows.max() <= MAX_CLASS_ID and integer:
-        ids = rows[:, 0].astype(int)
-    else:
+        return rows.argmax(axis=1)
+    if rows.min() >= 0 and rows.max() <= 1:
+        return (rows[:, 0] > 0.5).astype(int)
+    if rows.min() >= 0 and rows.max() <= MAX_CLASS_ID and integer:
+        return rows[:, 0].astype(int)
+    return None
+
+
+def _tails(ids, classes: int) -> tuple[tuple[float, tuple[int, ...]], ...] | None:
+    """Samples per class in the last ``fraction`` of the rows, as Keras' ``validation_split`` takes them."""
+    import numpy as np
+
+    if ids is None or len(ids) == 0:
         return None
-    return tuple(int(c) for c in np.bincount(ids))
+    found = []
+    for fraction in TAIL_FRACTIONS:
+        start = int(len(ids) * (1.0 - fraction))  # keras: split_at = int(n * (1 - validation_split))
+        found.append((fraction, tuple(int(c) for c in np.bincount(ids[start:], minlength=classes))))
+    return tuple(found)
 
 
 def _loss_evidence(output: OutputSpec) -> str:
@@ -294,12 +315,14 @@ def tasks(spec: ModelSpec, labels: Mapping[str, LabelSummary] | None = None) -> 
     return {o.name: infer_task(spec, o, labels.get(o.name)) for o in spec.outputs}
 
 
-def head_tasks(spec: ModelSpec) -> list[tuple[Head, Task]]:
-    """Each output's head with its task (outputs with a custom activation are left out)."""
+def head_tasks(spec: ModelSpec, labels: Mapping[str, LabelSummary] | None = None) -> list[tuple[Head, Task]]:
+    """Each output's head with its task (outputs with a custom activation are left out); ``labels``
+    maps output names to label summaries, when measured."""
+    labels = labels or {}
     found = []
     for output in spec.outputs:
         head = head_of(spec, output)
         if head.activation and head.activation.startswith("custom:"):
             continue
-        found.append((head, _Inference(head, None).infer()))
+        found.append((head, _Inference(head, labels.get(output.name)).infer()))
     return found

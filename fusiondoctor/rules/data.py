@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from ..measurements import Measurements
 from ..model import vocab
 from ..model.backbones import find_backbones
+from ..model.graph import Head, head_of
 from ..model.spec import ModelSpec
 from ..model.task import LabelSummary
 from ..registry import rule
 from ..types import Fix, Location, NotInspected, PatchOp, Severity, Symptom
+from .objective import activation_patch
 
 
 def _r(value: float) -> float:
@@ -300,7 +302,8 @@ def labels_do_not_fit_loss(model: ModelSpec, measurements: Measurements) -> Iter
 
     ## What it does
     Checks the labels against each output: binary crossentropy needs values in [0, 1] with as many
-    columns as units; categorical crossentropy needs one-hot rows as wide as the output; sparse
+    columns as units; categorical crossentropy needs one-hot rows as wide as the output (multi-hot
+    rows, several labels per sample, need sigmoids and binary crossentropy, not a softmax); sparse
     categorical crossentropy needs integer class ids below the number of units. It also reports
     labels that hold a single class, and a heavy imbalance (majority share of 80% or more), with
     the accuracy a constant prediction would reach.
@@ -329,7 +332,31 @@ def labels_do_not_fit_loss(model: ModelSpec, measurements: Measurements) -> Iter
         if labels is None or loss is None or not loss.is_known:
             continue
         width = model.nodes[head_output.key].width or 1
-        yield from _label_problems(head_output.name, labels, width, loss.family, loss.name)
+        if loss.family == vocab.CATEGORICAL and labels.multi_hot and labels.columns == width:
+            yield _multi_hot_under_softmax(head_of(model, head_output), labels, width, loss.name)
+        else:
+            yield from _label_problems(head_output.name, labels, width, loss.family, loss.name)
+
+
+def _multi_hot_under_softmax(head: Head, labels: LabelSummary, width: int, loss: str) -> Symptom:
+    """Multi-hot rows (several labels per sample) trained as one class per sample."""
+    output = head.output.name
+    activation = head.activation or "linear"
+    evidence = {"labels_shape": str(labels.shape), "units": width, "loss": loss, "activation": activation,
+                "multi_hot": True, "label_min": _r(labels.minimum), "label_max": _r(labels.maximum)}
+    patch = activation_patch(head, "sigmoid") if activation == "softmax" else ()
+    return Symptom(
+        f"labels of '{output}' are multi-hot (rows with several 1s: a multi-label task), but {loss}"
+        + (" on a softmax" if activation == "softmax" else "")
+        + " treats them as one class per sample: the classes compete for one unit of probability, so a "
+        "sample's labels can never all be predicted and the loss cannot fall to 0",
+        Location(output=output),
+        evidence,
+        Fix("Use one sigmoid per label with binary crossentropy (and a multi-label metric)",
+            f'layers.Dense({width}, activation="sigmoid"); model.compile(loss="binary_crossentropy", '
+            'metrics=[keras.metrics.AUC(multi_label=True)])',
+            patch + (PatchOp("loss", output, "name", "binary_crossentropy"),) if patch else ()),
+    )
 
 
 def _label_problems(output: str, labels: LabelSummary, width: int, family: str | None,

@@ -1,15 +1,21 @@
-"""FD507-FD509: what is wrong with the data's values themselves (needs --data): NaN and Inf, token
-ids beyond an Embedding's vocabulary, constant and duplicated inputs.
+"""FD507-FD510: what is wrong with the data's values themselves (needs --data): NaN and Inf, token
+ids beyond an Embedding's vocabulary, constant and duplicated inputs, labels sorted so that
+``validation_split`` validates on a skewed tail.
 
-Each rule reads the ``input_faults`` measurement, taken on the probe sample as given; the forward
-probes of the other data rules run on the samples that are left (``Measurements.dropped``).
+FD507-FD509 read the ``input_faults`` measurement, taken on the probe sample as given; the forward
+probes of the other data rules run on the samples that are left (``Measurements.dropped``). FD510
+reads the class counts of the labels' last rows (``labels``); the probe sample keeps the data's order.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ..measurements import InputFaults, Measurements
+from ..model.spec import ModelSpec
+from ..model.task import LabelSummary, tasks
 from ..registry import rule
 from ..types import Fix, Location, Severity, Symptom
 
@@ -152,3 +158,98 @@ def constant_or_duplicated_input(measurements: Measurements) -> Iterator[Symptom
                 {"input": fault.name, "same_as": fault.duplicate_of, "samples": fault.samples},
                 Fix("Pass each input its own array, by input name",
                     f"model.fit({{'{fault.duplicate_of}': ..., '{fault.name}': ...}}, y)"))
+
+
+@dataclass(frozen=True)
+class SplitOptions:
+    """Thresholds for FD510."""
+
+    #: A tail counts as skewed when a shuffled tail of its size would miss the classes it misses
+    #: with at most this probability.
+    chance: float = 1e-3
+    #: ... or when a class's share in it is this far from its share in the whole sample (and a
+    #: shuffled tail would be that far with at most ``chance``).
+    far: float = 0.25
+
+
+def _skewed(counts: tuple[int, ...], tail: tuple[int, ...], chance: float, far: float) -> bool:
+    """Whether a tail's classes differ from the whole sample's beyond what shuffling explains: it
+    misses classes that a shuffled tail of its size would miss with probability below ``chance``,
+    or a class's share in it is ``far`` or more from its share in the whole, which a shuffled tail
+    reaches with probability below ``chance`` (Hoeffding's bound, over the classes)."""
+    total, size = sum(counts), sum(tail)
+    if size == 0 or total == 0:
+        return False
+    missing = [k for k, c in enumerate(counts) if c > 0 and (k >= len(tail) or tail[k] == 0)]
+    if missing and (1.0 - sum(counts[k] for k in missing) / total) ** size < chance:
+        return True
+    gap = max(abs((tail[k] if k < len(tail) else 0) / size - c / total) for k, c in enumerate(counts))
+    return gap >= far and len(counts) * math.exp(-2.0 * size * gap * gap) < chance
+
+
+def _shares(counts: tuple[int, ...]) -> str:
+    total = sum(counts) or 1
+    return ", ".join(f"{k}: {c / total:.0%}" for k, c in enumerate(counts) if c > 0)
+
+
+@rule("FD510", "validation-split-on-sorted-labels", Severity.WARNING, options=SplitOptions, measures=("labels",))
+def validation_split_on_sorted_labels(model: ModelSpec, measurements: Measurements,
+                                      options: SplitOptions) -> Iterator[Symptom]:
+    """Labels sorted by class, so that `validation_split` would validate on one class or a few.
+
+    ## What it does
+    Counts the classes in the last 10%, 20% and 30% of each classification output's labels, in
+    the order given: what `model.fit(..., validation_split=0.1 ... 0.3)` would hold out (Keras
+    takes the *last* fraction of the arrays, before any shuffling). Reports when every one of
+    these tails misses classes that the whole sample holds, and a shuffled tail of that size would
+    miss them with a probability below 1 in 1,000 (`chance`): the data are ordered by class, not
+    merely imbalanced.
+
+    ## Why is this bad?
+    `fit(shuffle=True)` shuffles the training part only, after the split. With data sorted by class
+    (files read class folder by class folder, a concatenation of per-class arrays), the validation
+    set holds only the last class or two: validation accuracy swings between 0 and 1 with the
+    model's bias toward that class, validation loss says nothing about the task, and early stopping
+    or checkpoints chosen on it pick the wrong epoch. The training set also lacks those classes.
+
+    ## Example
+    ```python
+    x = np.concatenate([cats, dogs, birds]); y = np.repeat([0, 1, 2], n)
+    model.fit(x, y, validation_split=0.2)  # validates on birds only; never trains on the last birds
+    ```
+
+    ## Use instead
+    ```python
+    order = np.random.default_rng(0).permutation(len(x))
+    model.fit(x[order], y[order], validation_split=0.2)  # or a stratified validation_data=(x_val, y_val)
+    ```
+    """
+    labels = measurements.labels or {}
+    found = tasks(model, labels)
+    for name, summary in labels.items():
+        task = found.get(name)
+        if task is None or task.kind not in ("binary", "multiclass"):
+            continue
+        yield from _split_problem(name, summary, options)
+
+
+def _split_problem(name: str, summary: LabelSummary, options: SplitOptions) -> Iterator[Symptom]:
+    counts, tails = summary.class_counts, summary.tails
+    if not counts or not tails or sum(1 for c in counts if c > 0) < 2:
+        return
+    if not all(_skewed(counts, tail, options.chance, options.far) for _, tail in tails):
+        return
+    fraction, tail = tails[1] if len(tails) > 1 else tails[0]
+    held = [k for k, c in enumerate(tail) if c > 0]
+    what = f"only class {held[0]}" if len(held) == 1 else f"classes {_shares(tail)}"
+    yield Symptom(
+        f"the labels of '{name}' are sorted by class: the last {fraction:.0%} of the samples, which "
+        f"`validation_split={fraction:g}` would hold out, hold {what}, against {_shares(counts)} in the whole "
+        f"sample; every split from {tails[0][0]:g} to {tails[-1][0]:g} is as skewed",
+        Location(output=name, setting="validation_split"),
+        {"output": name, "class_counts": ", ".join(map(str, counts)),
+         **{f"last_{round(f * 100)}pct": ", ".join(map(str, c)) for f, c in tails},
+         "samples": sum(counts), "chance": options.chance},
+        Fix("Shuffle the samples once before fit (validation_split takes the last rows), or pass a "
+            "stratified validation_data", "order = np.random.default_rng(0).permutation(len(y)); "
+            "model.fit(x[order], y[order], validation_split=0.2)"))

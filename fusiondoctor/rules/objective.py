@@ -8,10 +8,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from ..measurements import Measurements
 from ..model import vocab
 from ..model.graph import Head
 from ..model.spec import ModelSpec
-from ..model.task import Task, head_tasks
+from ..model.task import LabelSummary, Task, head_tasks
 from ..registry import rule
 from ..types import Fix, Location, PatchOp, Severity, Symptom
 
@@ -206,20 +207,32 @@ def _span(bounds: tuple[float, float]) -> str:
     return f"[{show(low)}, {show(high)}]"
 
 
-def _regression_range(head: Head, task: Task) -> tuple | None:
-    """(severity, message, target range) when a regression head cannot reach its targets."""
+def _measured_targets(task: Task, labels: LabelSummary | None) -> tuple[float, float] | None:
+    """The measured range of a regression output's labels (integer targets included), or None."""
+    if task.from_labels and task.bounded:
+        return task.bounded
+    if labels is not None and labels.distinct > 0 and math.isfinite(labels.minimum) and math.isfinite(labels.maximum):
+        return (labels.minimum, labels.maximum)
+    return None
+
+
+def _regression_range(head: Head, task: Task, labels: LabelSummary | None = None) -> tuple | None:
+    """(severity, message, target range) when a regression head cannot reach its targets; with the
+    labels measured, their real range decides."""
     activation = head.activation or "linear"
     head_range = vocab.ACTIVATION_RANGES.get(activation)
     loss = head.output.loss
     if head_range is None or loss is None or vocab.loss_kind(loss.name) != "regression":
         return None
     low, high = head_range
-    if task.from_labels and task.bounded:
-        target_low, target_high = task.bounded
+    measured = _measured_targets(task, labels)
+    if measured is not None:
+        target_low, target_high = measured
         if target_low >= low and target_high <= high:
             return None
-        return (Severity.WARNING, f"the targets span {_span(task.bounded)} but {activation} outputs only "
-                f"{_span(head_range)}, so part of them can never be predicted", task.bounded)
+        outside = "below " + f"{low:g}" if target_low < low else "above " + f"{high:g}"
+        return (Severity.WARNING, f"the labels span {_span(measured)} but {activation} outputs only "
+                f"{_span(head_range)}: the targets {outside} can never be predicted", measured)
     if not vocab.is_loss(loss.name, vocab.UNBOUNDED_REGRESSION_LOSSES):
         return None  # MSLE, Poisson: non-negative targets, which a non-negative output can reach
     if activation in vocab.DEAD_BELOW_ZERO:
@@ -230,6 +243,10 @@ def _regression_range(head: Head, task: Task) -> tuple | None:
         return (Severity.INFO, f"{activation} confines predictions to {_span(head_range)}: fine only if the "
                 f"targets are scaled into that range", None)
     return None
+
+
+def _bounded(activation: str) -> bool:
+    return all(math.isfinite(v) for v in vocab.ACTIVATION_RANGES.get(activation, (-math.inf, math.inf)))
 
 
 def _logits_range(head: Head) -> str | None:
@@ -255,8 +272,8 @@ def _logits_range(head: Head) -> str | None:
     return None
 
 
-@rule("FD211", "output-range-cannot-reach-targets", Severity.WARNING)
-def output_range_cannot_reach_targets(compiled: ModelSpec) -> Iterator[Symptom]:
+@rule("FD211", "output-range-cannot-reach-targets", Severity.WARNING, measures=("labels",))
+def output_range_cannot_reach_targets(compiled: ModelSpec, measurements: Measurements = None) -> Iterator[Symptom]:
     """An output activation whose range cannot reach the targets of its loss.
 
     ## What it does
@@ -264,7 +281,9 @@ def output_range_cannot_reach_targets(compiled: ModelSpec) -> Iterator[Symptom]:
     regression trained with MSE, MAE, Huber or log-cosh (targets that may be negative); a
     sigmoid or tanh on such a regression (an info: the targets must be scaled into its range);
     a ReLU or tanh in front of a `from_logits=True` crossentropy; a non-negative output under a
-    hinge loss. With a measurement of the labels, it compares their range instead.
+    hinge loss. With the labels of `--data`, it compares their measured range instead: negative
+    targets under a ReLU, targets outside [0, 1] under a sigmoid or outside [-1, 1] under a tanh
+    are warnings, and targets inside the range keep it silent.
 
     ## Why is this bad?
     A ReLU output cannot predict a negative value, and while its input is negative its gradient
@@ -287,10 +306,11 @@ def output_range_cannot_reach_targets(compiled: ModelSpec) -> Iterator[Symptom]:
     For strictly positive targets `softplus` (or a log transform of the targets) keeps the
     gradient alive; for logits, use no activation at all.
     """
-    for head, task in head_tasks(compiled):
+    labels = (measurements.labels or {}) if measurements is not None else {}
+    for head, task in head_tasks(compiled, labels):
         activation = head.activation or "linear"
         if task.kind == "regression":
-            found = _regression_range(head, task)
+            found = _regression_range(head, task, labels.get(head.output.name))
             if found is None:
                 continue
             severity, why, targets = found
@@ -309,7 +329,7 @@ def output_range_cannot_reach_targets(compiled: ModelSpec) -> Iterator[Symptom]:
              "target_range": _span(targets) if targets else None, "loss": head.output.loss.name,
              **_task_evidence(task)},
             Fix(f"Make '{head.location_layer}' linear"
-                + (" (or scale the targets into its range)" if severity == Severity.INFO else ""),
+                + (" (or scale the targets into its range)" if _bounded(activation) else ""),
                 f'layers.Dense({head.width or 1}, name="{head.source.layer.name}")  # no activation',
                 activation_patch(head, "linear")),
             None if severity == Severity.WARNING else severity,
