@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                                                    "input layer) plus y; enables the FD5xx rules (loads Keras)")
     check.add_argument("--max-samples", type=int, default=None, metavar="N",
                        help="samples probed from --data (default 512)")
+    check.add_argument("--samples", type=int, default=None, metavar="N",
+                       help="training samples the model was trained on, for FD312 (else the history's steps per epoch "
+                            "x batch size)")
     check.add_argument("--unsafe-load", action="store_true", help="allow Lambda layers when loading a model for --data "
                                                                  "(runs code from the file: only for files you trust)")
     check.add_argument("--format", choices=sorted(RENDERERS), default=None,
@@ -140,6 +143,10 @@ def _check(args: argparse.Namespace) -> int:
                        ignore=args.ignore or (), fail_on=args.fail_on,
                        limits={"max_file_mb": args.max_file_mb, "max_layers": args.max_layers,
                                "max_depth": args.max_depth})
+    if args.samples is not None:
+        if args.samples < 1:
+            raise FusionDoctorError(f"--samples must be a positive number of training samples, not {args.samples}")
+        settings = settings.with_rule_option("head-too-large-for-data", "samples", args.samples)
     measures = needed_measurements(settings.rules())
     report = Report()
     unreadable = 0

@@ -56,6 +56,12 @@ class Settings:
             values[attr] = value
         return rule.options(**values)
 
+    def with_rule_option(self, rule_name: str, key: str, value: Any) -> Settings:
+        """These settings with one rule option set (a command-line hint such as ``--samples``)."""
+        options = {name: dict(given) for name, given in self.rule_options.items()}
+        options.setdefault(rule_name, {})[key] = value
+        return dataclasses.replace(self, rule_options=options)
+
     def with_overrides(
         self,
         select: tuple[str, ...] | None = None,

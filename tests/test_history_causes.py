@@ -290,3 +290,26 @@ def test_majority_collapse_pairs_each_output_accuracy_with_its_own_loss():
            "val_fraud_accuracy": run["val_accuracy"]}
     found = {f.location.metric for f in check(two).findings if f.code == "FD311"}
     assert found == {"fraud_accuracy", "val_fraud_accuracy"}
+
+
+@pytest.mark.parametrize(("samples", "found"), [(32, True), (320, False)])
+def test_samples_hint_on_the_command_line(tmp_path, samples, found):
+    """``--samples N`` is the training-set size FD312 divides by (a frozen history does not record it)."""
+    from tests.helpers import run_cli
+
+    model, history = case_files("FD312-head-too-large-for-data", "bad")
+    run = run_cli("check", str(model), "--history", str(history), "--samples", str(samples), "--format", "json",
+                  cwd=tmp_path)
+    codes = [f["code"] for f in json.loads(run.stdout)["findings"]]
+    assert ("FD312" in codes) == found, codes
+    if found:
+        (fd312,) = [f for f in json.loads(run.stdout)["findings"] if f["code"] == "FD312"]
+        assert fd312["evidence"]["samples"] == samples and fd312["evidence"]["samples_from"] == "the samples option"
+
+
+def test_samples_hint_must_be_positive(tmp_path):
+    from tests.helpers import run_cli
+
+    model, history = case_files("FD312-head-too-large-for-data", "bad")
+    run = run_cli("check", str(model), "--history", str(history), "--samples", "0", cwd=tmp_path)
+    assert run.code == 2 and "--samples must be a positive" in run.stderr and "Traceback" not in run.stderr
