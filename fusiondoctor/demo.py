@@ -55,7 +55,7 @@ def _say(text: str) -> None:
 def run(out: str = "reports/demo", samples: int = 32, epochs: int = 3, seeds: int = 3) -> int:
     from . import DoctorCallback, check
     from .live.quiet import import_keras
-    from .render import plots, render
+    from .render import figures, plots, render
     from .trials.confirm import confirm
     from .types import Verdict
 
@@ -76,8 +76,7 @@ def run(out: str = "reports/demo", samples: int = 32, epochs: int = 3, seeds: in
     _say("confirming the fixes by retraining (baseline vs candidate, 3 seeds) ...")
     trials = confirm(model, (x, y), seeds=seeds, progress=True)
     full = report.merged(trials.report.__class__(trials=trials.report.trials))
-    images = {"learning curves": plots.figure_bytes(plots.learning_curves(report_history(history), report.findings,
-                                                                         "seed-000 meme model"))}
+    images = figures.report_images(report)  # the model drawing and the learning curves, findings marked
     for trial in trials.trials:
         if trial.runs:
             images[f"trial {trial.code}"] = plots.figure_bytes(plots.trial_curves(trials.baseline, trial))
@@ -92,9 +91,3 @@ def run(out: str = "reports/demo", samples: int = 32, epochs: int = 3, seeds: in
     _say(f"done in {time.monotonic() - started:.0f} s; reports in {folder}/ (open report.html)")
     confirmed = any(t.verdict is Verdict.CONFIRMED and t.code == "FD101" for t in trials.trials)
     return 0 if confirmed else 1
-
-
-def report_history(history):
-    from .history import read_history
-
-    return read_history(history)

@@ -8,6 +8,7 @@ from collections import Counter
 from html import escape
 
 from ..types import Finding, Report, RunsSummary, Verdict
+from .text import gone_text
 
 #: Every rule is scoped to the report's own element: in a notebook (``Report._repr_html_``) the page
 #: is embedded in Jupyter's, whose look must not change.
@@ -88,7 +89,7 @@ def _trials(report: Report) -> str:
                     f"<td><span class='pill {verdict_class}'>{escape(t.verdict.value)}</span></td>"
                     f"<td>{escape(t.fix)}</td><td>{_ms(t.baseline)}</td><td>{_ms(t.candidate)}</td>"
                     f"<td>{gain}</td><td>{t.seeds}</td>"
-                    f"<td>{escape(str(t.finding_gone))}</td></tr>")
+                    f"<td>{escape(gone_text(t))}</td></tr>")
     head = "".join(f"<th>{name}</th>" for name in _TRIAL_COLUMNS)
     return f"<h2>Fix trials</h2><p class='muted'>{_TRIALS_NOTE}</p><table><tr>{head}</tr>{''.join(rows)}</table>"
 

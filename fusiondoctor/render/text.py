@@ -82,6 +82,11 @@ def _mean_std(side: RunsSummary) -> str:
     return ("≥" if side.lower_bound else "") + f"{side.mean:.3f}" + (f"±{side.std:.3f}" if side.std is not None else "")
 
 
+def gone_text(trial: TrialResult) -> str:
+    """Whether the targeted finding is gone from the candidate: "yes", "no" or "n/a" (not looked for)."""
+    return {True: "yes", False: "no", None: "n/a"}[trial.finding_gone]
+
+
 def gain_text(trial: TrialResult) -> str:
     """The paired gain with its interval and seeds: "+0.042 [+0.004, +0.080] over 10 seeds"."""
     if trial.gain is None:
