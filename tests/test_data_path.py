@@ -16,27 +16,13 @@ import fusiondoctor
 from fusiondoctor import Settings
 from fusiondoctor.errors import InputError
 from fusiondoctor.probes.data import make_probe_data
+from tests.fuzz_corpus import DATA_VOCABULARY as VOCABULARY
+from tests.fuzz_corpus import data_model as tiny_model
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.live
 
 N = 32
-VOCABULARY = 50
-
-
-def tiny_model(keras):
-    """image (8x8x3) + token ids (6,) into an Embedding of 50 -> 3-class softmax."""
-    layers = keras.layers
-    image = keras.Input((8, 8, 3), name="image")
-    x = layers.GlobalAveragePooling2D()(layers.Conv2D(4, 3, activation="relu", name="image_conv")(image))
-    x = layers.LayerNormalization(name="image_norm")(x)
-    text = keras.Input((6,), dtype="int32", name="text")
-    t = layers.GlobalAveragePooling1D()(layers.Embedding(VOCABULARY, 4, name="text_embedding")(text))
-    t = layers.LayerNormalization(name="text_norm")(t)
-    out = layers.Dense(3, activation="softmax", name="label")(layers.concatenate([x, t], name="fusion"))
-    model = keras.Model([image, text], out)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
 
 
 def good_arrays(seed: int = 0) -> dict[str, np.ndarray]:
