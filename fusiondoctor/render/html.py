@@ -8,7 +8,7 @@ from collections import Counter
 from html import escape
 
 from ..types import Finding, Report, RunsSummary, Verdict
-from .text import gone_text
+from .text import gain_interval_text, gone_text
 
 #: Every rule is scoped to the report's own element: in a notebook (``Report._repr_html_``) the page
 #: is embedded in Jupyter's, whose look must not change.
@@ -84,7 +84,7 @@ def _trials(report: Report) -> str:
     for t in report.trials:
         verdict_class = {Verdict.CONFIRMED: "ok", Verdict.WORSE: "error", Verdict.FAILED: "error"}.get(t.verdict,
                                                                                                        "warning")
-        gain = _num(t.gain) + (f" [{_num(t.interval[0])}, {_num(t.interval[1])}]" if t.interval else "")
+        gain = escape(gain_interval_text(t))
         rows.append(f"<tr><td class='code'>{escape(t.code)}</td>"
                     f"<td><span class='pill {verdict_class}'>{escape(t.verdict.value)}</span></td>"
                     f"<td>{escape(t.fix)}</td><td>{_ms(t.baseline)}</td><td>{_ms(t.candidate)}</td>"
@@ -100,10 +100,6 @@ def _ms(side: RunsSummary) -> str:
     bound = "≥ " if side.lower_bound else ""
     return bound + f"{side.mean:.3f}" + (f" ± {side.std:.3f}" if side.std is not None else "")
 
-
-
-def _num(value, signed: bool = True) -> str:
-    return "n/a" if value is None else (f"{value:+.3f}" if signed else f"{value:.3f}")
 
 
 def is_model_picture(name: str) -> bool:

@@ -6,7 +6,7 @@ import base64
 from collections import Counter
 
 from ..types import Finding, Report
-from .text import gone_text, summary_line
+from .text import gain_interval_text, gone_text, summary_line
 
 
 def _cell(value) -> str:
@@ -63,11 +63,8 @@ def render(report: Report, images: dict[str, str | bytes] | None = None, **_opti
                   "|---|---|---|---|---|---|---|"]
         for t in report.trials:
             bound = "≥" if t.candidate.lower_bound else ""
-            gain = "n/a" if t.gain is None else f"{bound}{t.gain:+.3f}"
-            if t.interval:
-                gain += f" [{t.interval[0]:+.3f}, {t.interval[1]:+.3f}]"
             lines.append(f"| {t.code} | **{t.verdict.value}** | {t.baseline.mean} | {bound}{t.candidate.mean} | "
-                         f"{gain} | {t.seeds} | {gone_text(t)} |")
+                         f"{gain_interval_text(t)} | {t.seeds} | {gone_text(t)} |")
         lines.append("")
     plots = {name: value for name, value in images.items() if name not in models}
     if plots:

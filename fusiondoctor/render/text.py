@@ -87,14 +87,21 @@ def gone_text(trial: TrialResult) -> str:
     return {True: "yes", False: "no", None: "n/a"}[trial.finding_gone]
 
 
-def gain_text(trial: TrialResult) -> str:
-    """The paired gain with its interval and seeds: "+0.042 [+0.004, +0.080] over 10 seeds"."""
+def gain_interval_text(trial: TrialResult) -> str:
+    """The paired gain with its interval: "+0.042 [+0.004, +0.080]" (≥ when it counts a run ended early)."""
     if trial.gain is None:
         return "n/a"
     text = ("≥" if trial.candidate.lower_bound else "") + f"{trial.gain:+.3f}"
     if trial.interval:
         text += f" [{trial.interval[0]:+.3f}, {trial.interval[1]:+.3f}]"
-    return text + f" over {trial.seeds} seed{'s' if trial.seeds != 1 else ''}"
+    return text
+
+
+def gain_text(trial: TrialResult) -> str:
+    """The paired gain with its interval and seeds: "+0.042 [+0.004, +0.080] over 10 seeds"."""
+    if trial.gain is None:
+        return "n/a"
+    return gain_interval_text(trial) + f" over {trial.seeds} seed{'s' if trial.seeds != 1 else ''}"
 
 
 def trial_lines(trials: Sequence[TrialResult]) -> list[str]:
