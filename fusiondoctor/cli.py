@@ -79,8 +79,8 @@ def _parser() -> argparse.ArgumentParser:
                                                              "within an epoch for at least 100 steps per run)")
     fix.add_argument("--seeds", type=int, default=3,
                      help="paired seeds a trial starts with (default 3); more are added while it is undecided")
-    fix.add_argument("--max-seeds", type=int, default=10, metavar="N",
-                     help="the most paired seeds a trial may grow to (default 10)")
+    fix.add_argument("--max-seeds", type=int, default=20, metavar="N",
+                     help="the most paired seeds a trial may grow to (default 20)")
     fix.add_argument("--budget", type=float, metavar="SECONDS", help="stop starting new runs after this much wall time")
     fix.add_argument("--keep-weights", choices=["frozen", "all", "none"], default="frozen",
                      help="saved weights to start from: of frozen layers (default), all layers, or none")

@@ -134,7 +134,7 @@ def _history(values: dict):
 
 
 def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignore: Iterable[str] = (),
-            epochs: int = 5, seeds: int = 3, max_seeds: int = 10, budget: float | None = None,
+            epochs: int = 5, seeds: int = 3, max_seeds: int = 20, budget: float | None = None,
             keep_weights: str = "frozen",
             max_samples: int = DEFAULT_TRIAL_SAMPLES, unsafe: bool = False, distribution: Any = None,
             progress: bool = True, settings: Settings | None = None, write: str | None = None,

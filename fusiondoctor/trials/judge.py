@@ -4,12 +4,15 @@ The design (sequential, paired). Baseline and candidate train on the same seeds;
 split (one held-out part for all), the data order and the starting weights of every layer the two
 share (each layer draws from the seed and its own name), so the per-seed gain ``candidate - baseline``
 cancels most seed-to-seed noise. The trial looks at the gains after ``start`` seeds (3 by default)
-and, while undecided, doubles the seeds up to ``cap`` (10): looks after 3, 6 and 10 seeds. At each of
-the K looks it forms a t interval on the mean gain at level ``alpha / K`` per side (Bonferroni over
-the looks, so the chance that a patch with no effect is ever confirmed, or ever called worse, is at
-most ``alpha`` = 0.05 each); the standard deviation of the gains is taken as at least the score's
-resolution (one held-out sample), so a few identical gains on a coarse score do not make a zero-width
-interval. With ``low, high`` the interval and ``mean`` the mean gain:
+and, while undecided, doubles the seeds up to ``cap`` (20): looks after 3, 6, 12 and 20 seeds. At
+look k it forms a t interval on the mean gain at level ``alpha_k`` per side, where the error rate
+``alpha`` (0.05) is spent over the looks in proportion to the seeds each adds (linear alpha spending:
+``alpha_k = alpha * (n_k - n_(k-1)) / cap``, so 3/20, 3/20, 6/20 and 8/20 of it). The shares add up
+to ``alpha``, so by the union bound the chance that a patch with no effect is ever confirmed, or ever
+called worse, is at most ``alpha`` each; spending little at the early looks keeps most of it for the
+last, where a small gain (+0.04 on a noisy baseline) is shown. The standard deviation of the gains is
+taken as at least the score's resolution (one held-out sample), so a few identical gains on a coarse
+score do not make a zero-width interval. With ``low, high`` the interval and ``mean`` the mean gain:
 
 - CONFIRMED when ``low > 0`` and ``mean >= min_effect`` (0.01 on the score: a gain that matters);
 - WORSE when ``high < 0`` and ``mean <= -min_effect``;
@@ -52,7 +55,7 @@ class Design:
     the smallest gain that matters, the score's resolution and range."""
 
     start: int = 3
-    cap: int = 10
+    cap: int = 20
     alpha: float = 0.05
     min_effect: float = 0.01
     resolution: float = 0.0
@@ -65,6 +68,14 @@ class Design:
             looks.append(n)
             n *= 2
         return looks + [max(self.cap, self.start)]
+
+    def alpha_at(self, seeds: int) -> float:
+        """The error rate spent per side at the look of ``seeds`` seeds (the latest look at or below
+        it): ``alpha`` times the share of the cap's seeds that look adds."""
+        looks = self.looks()
+        k = max([i for i, n in enumerate(looks) if n <= seeds], default=0)
+        added = looks[k] - (looks[k - 1] if k else 0)
+        return self.alpha * added / looks[-1]
 
     def next_look(self, done: int) -> int | None:
         """The look after ``done`` paired seeds, or None past the last one."""
@@ -151,7 +162,7 @@ def decide(pairs: Sequence[tuple[float, float]], design: Design
     if len(gains) < 2:
         return None, mean, math.nan, None
     spread = statistics.stdev(gains)
-    level = 1 - design.alpha / len(design.looks())  # per side, per look: Bonferroni over the looks
+    level = 1 - design.alpha_at(len(pairs))  # per side, this look's share of alpha (the module)
     half = _t(level, len(gains) - 1) * max(spread, design.resolution) / math.sqrt(len(gains))
     low, high = mean - half, mean + half
     if low > 0 and mean >= design.min_effect:

@@ -33,7 +33,7 @@ DEFAULT_EPOCHS = 5
 class TrialSettings:
     epochs: int = DEFAULT_EPOCHS
     seeds: int = 3  # seeds a trial starts with (judge.Design.start)
-    max_seeds: int = 10  # seeds it may grow to while undecided (judge.Design.cap)
+    max_seeds: int = 20  # seeds it may grow to while undecided (judge.Design.cap)
     batch_size: int = 32
     holdout: float = 0.25
     budget: float | None = None  # seconds for all trials
