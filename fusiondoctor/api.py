@@ -24,6 +24,7 @@ def check(
     ignore: Iterable[str] = (),
     fail_on: str | None = None,
     name: str | None = None,
+    cache: Any = True,
 ) -> Report:
     """Diagnose a model (a ``.keras``/``.h5``/``.json`` path or a live ``keras.Model``) and/or its
     training history (a ``keras.callbacks.History``, its ``.history`` dict, a pandas DataFrame, a
@@ -32,11 +33,13 @@ def check(
     per input, named after the input layer, plus ``y``), ``(x, y)`` arrays or dicts of arrays, or a
     ``tf.data.Dataset`` / Keras ``PyDataset`` (at most ``max_samples`` samples are used, 512 by
     default). Files are loaded for probing in Keras safe mode; ``unsafe=True`` allows Lambda layers.
+    A frozen backbone's features on the data are kept across calls in the platform cache directory
+    (``cache=False`` for none, or a directory; see ``fusiondoctor.probes.feature_cache``).
 
     Settings come from ``settings`` or the nearest ``[tool.fusiondoctor]`` table; the keyword
     arguments override them the way the command-line flags do.
     """
     active = resolve(settings, select=select, extend_select=extend_select, ignore=ignore, fail_on=fail_on)
     subject = make_subject(model, name, history=history, limits=active.limits, data=data, unsafe=unsafe,
-                           max_samples=max_samples, measures=needed_measurements(active.rules()))
+                           max_samples=max_samples, measures=needed_measurements(active.rules()), cache=cache)
     return diagnose(subject, active)

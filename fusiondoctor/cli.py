@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--samples", type=int, default=None, metavar="N",
                        help="training samples the model was trained on, for FD312 (else the history's steps per epoch "
                             "x batch size)")
+    _cache_flags(check)
     check.add_argument("--unsafe-load", action="store_true", help="allow Lambda layers when loading a model for --data "
                                                                  "(runs code from the file: only for files you trust)")
     check.add_argument("--format", choices=sorted(RENDERERS), default=None,
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     fix.add_argument("--plots", metavar="DIR", help="write baseline-vs-candidate learning curves into DIR")
     fix.add_argument("--unsafe-load", action="store_true", help="allow Lambda layers (runs code from the file)")
+    _cache_flags(fix)
     fix.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
     demo = commands.add_parser("demo",
@@ -106,7 +108,23 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="print the documentation of one rule")
     explain.add_argument("rule", metavar="CODE", help="rule code (FD101) or name (softmax-single-unit)")
+
+    cache = commands.add_parser("cache", help="where the frozen-backbone feature cache is, its size; --clear empties it")
+    cache.add_argument("--cache-dir", metavar="DIR", help="the cache to show (default: the platform cache directory)")
+    cache.add_argument("--clear", action="store_true", help="remove every cached entry")
     return parser
+
+
+def _cache_flags(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--no-cache", action="store_true",
+                         help="neither read nor write the frozen backbone's cached features")
+    command.add_argument("--cache-dir", metavar="DIR", help="keep cached features in DIR (default: the platform cache "
+                                                            "directory, never the project unless asked here)")
+
+
+def _cache_option(args: argparse.Namespace):
+    """``cache=`` for check/fix from ``--no-cache`` / ``--cache-dir``."""
+    return False if args.no_cache else (args.cache_dir or True)
 
 
 def _err(message: str) -> None:
@@ -154,7 +172,8 @@ def _check(args: argparse.Namespace) -> int:
     for model_path, history_path in pairs:
         try:
             subject = make_subject(model_path, history=history_path, limits=settings.limits, data=args.data,
-                                   unsafe=args.unsafe_load, max_samples=args.max_samples, measures=measures)
+                                   unsafe=args.unsafe_load, max_samples=args.max_samples, measures=measures,
+                                   cache=_cache_option(args))
         except InputError as exc:
             _err(str(exc))
             unreadable += 1
@@ -251,7 +270,7 @@ def _fix(args: argparse.Namespace) -> int:
                      epochs=args.epochs, seeds=args.seeds, max_seeds=args.max_seeds, budget=args.budget,
                      keep_weights=args.keep_weights,
                      max_samples=args.max_samples or DEFAULT_TRIAL_SAMPLES, unsafe=args.unsafe_load,
-                     progress=not args.quiet, write=args.write)
+                     progress=not args.quiet, write=args.write, cache=_cache_option(args))
     from_suffix = args.format == "text" and args.output
     fmt = SUFFIXES.get(Path(args.output).suffix.lower(), "text") if from_suffix else args.format
     options = {}
@@ -296,6 +315,22 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cache(args: argparse.Namespace) -> int:
+    from .probes.feature_cache import FeatureCache
+
+    cache = FeatureCache.resolve(args.cache_dir or True)
+    if cache is None:
+        print("fusiondoctor: the feature cache is off (FUSIONDOCTOR_NO_CACHE)")
+        return EXIT_OK
+    if args.clear:
+        print(f"fusiondoctor: removed {cache.clear()} cached entries from {cache.directory}")
+        return EXIT_OK
+    entries = cache.entries()
+    print(f"{cache.directory}: {len(entries)} entries, {cache.size() / 2**20:.1f} MB "
+          f"(cap {cache.max_bytes / 2**20:.0f} MB, FUSIONDOCTOR_CACHE_MAX_MB)")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .history import readers
 
@@ -304,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
-    handlers = {"check": _check, "fix": _fix, "demo": _demo, "rules": _rules, "explain": _explain}
+    handlers = {"check": _check, "fix": _fix, "demo": _demo, "rules": _rules, "explain": _explain, "cache": _cache}
     before = readers.AVOID_TENSORFLOW
     readers.AVOID_TENSORFLOW = "tensorflow" not in sys.modules  # a fresh CLI process: read TensorBoard logs without TF
     try:

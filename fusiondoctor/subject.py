@@ -45,25 +45,30 @@ def live_model(model: Any, unsafe: bool = False):
     return copy
 
 
-def make_probes(model: Any, spec: ModelSpec, data: Any, unsafe: bool = False, max_samples: int | None = None):
-    """The live probes of ``data`` on ``model`` (loads Keras)."""
+def make_probes(model: Any, spec: ModelSpec, data: Any, unsafe: bool = False, max_samples: int | None = None,
+                cache: Any = True):
+    """The live probes of ``data`` on ``model`` (loads Keras); ``cache``: where frozen-backbone
+    features are kept across calls (``probes.feature_cache.FeatureCache.resolve``)."""
     from .probes.data import DEFAULT_MAX_SAMPLES, make_probe_data
+    from .probes.feature_cache import FeatureCache
     from .probes.probes import Probes
 
-    return Probes(live_model(model, unsafe), spec, make_probe_data(data, spec, max_samples or DEFAULT_MAX_SAMPLES))
+    return Probes(live_model(model, unsafe), spec, make_probe_data(data, spec, max_samples or DEFAULT_MAX_SAMPLES),
+                  cache=FeatureCache.resolve(cache))
 
 
 def measure_data(model: Any, spec: ModelSpec, data: Any, measures: Iterable[str], unsafe: bool = False,
-                 max_samples: int | None = None) -> Measurements:
+                 max_samples: int | None = None, cache: Any = True) -> Measurements:
     """The recorded measurements of ``data`` on ``model``, only those named in ``measures``."""
     from .probes.measure import measure
 
-    return measure(make_probes(model, spec, data, unsafe, max_samples), measures)
+    return measure(make_probes(model, spec, data, unsafe, max_samples, cache), measures)
 
 
 def make_subject(model: Any = None, name: str | None = None, history: Any = None,
                  limits: Limits = DEFAULT_LIMITS, data: Any = None, unsafe: bool = False,
-                 max_samples: int | None = None, measures: Iterable[str] = tuple(MEASUREMENTS)) -> Subject:
+                 max_samples: int | None = None, measures: Iterable[str] = tuple(MEASUREMENTS),
+                 cache: Any = True) -> Subject:
     """A Subject from a model (path or keras.Model), a history (History, dict or path) and data,
     on which the measurements named in ``measures`` are taken (by default all of them)."""
     if model is None and history is None:
@@ -72,7 +77,7 @@ def make_subject(model: Any = None, name: str | None = None, history: Any = None
         raise InputError(str(data), "probing data needs a model to run it through")
     spec = load_model_spec(model, name, limits) if model is not None else None
     hist = read_history(history, limits=limits) if history is not None else None
-    measurements = measure_data(model, spec, data, measures, unsafe, max_samples) if data is not None else None
+    measurements = measure_data(model, spec, data, measures, unsafe, max_samples, cache) if data is not None else None
     if name:
         label = name
     elif spec is not None:

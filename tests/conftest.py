@@ -7,6 +7,8 @@ import os
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The tests never read or write the user's feature cache; tests/test_feature_cache.py names its own.
+os.environ["FUSIONDOCTOR_NO_CACHE"] = "1"
 
 
 @pytest.fixture(scope="session")

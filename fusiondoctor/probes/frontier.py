@@ -7,9 +7,14 @@ the trainable tail is trained on them, which turns minutes of backbone passes in
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 
+import numpy as np
+
 from .activations import calls_in
+from .feature_cache import FeatureCache
 
 _STOCHASTIC = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
                "GaussianDropout", "AlphaDropout")
@@ -92,3 +97,67 @@ def input_ancestry(tensor, inputs: Sequence[object]) -> frozenset:
         if node_index < len(nodes):
             stack.extend(nodes[node_index].input_tensors)
     return frozenset(found)
+
+
+def front_key(front_model, keys: Sequence[str], inputs: Sequence[np.ndarray]) -> str | None:
+    """The cache key of ``front_model``'s features on ``inputs``: a hash of the backend and Keras
+    version, the front's tensor names and layer configs, every weight's value and every input's
+    bytes. None when the front cannot describe itself (its features are then never cached)."""
+    import keras
+
+    try:
+        config = dict(front_model.get_config())
+        config.pop("name", None)  # the sub-model's own name counts models built so far, not content
+        described = json.dumps([keras.backend.backend(), keras.__version__, list(keys), config],
+                               sort_keys=True, default=repr)
+    except Exception:  # a custom layer without a usable get_config: computed, not cached
+        return None
+    digest = hashlib.sha256(described.encode())
+    for array in [*front_model.get_weights(), *inputs]:
+        array = np.ascontiguousarray(array)
+        if array.dtype.hasobject:
+            return None
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.view(np.uint8).reshape(-1))
+    return digest.hexdigest()
+
+
+def front_features(front_model, keys: Sequence[str], inputs: Sequence[np.ndarray], batch_size: int,
+                   cache: FeatureCache | None = None) -> list[np.ndarray]:
+    """``front_model``'s outputs on ``inputs``: read from ``cache`` when an entry of the same front,
+    weights and inputs is there and has the outputs' form, else computed (and stored)."""
+    key = front_key(front_model, keys, inputs) if cache is not None else None
+    found = _stored(front_model, inputs, cache, key)
+    if found is not None:
+        return found
+    out = front_model.predict(list(inputs) if len(inputs) > 1 else inputs[0], batch_size=batch_size, verbose=0)
+    features = [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
+    if key is not None:
+        cache.put(key, features)
+    return features
+
+
+def stored_features(front_model, keys: Sequence[str], inputs: Sequence[np.ndarray],
+                    cache: FeatureCache | None) -> list[np.ndarray] | None:
+    """``front_model``'s features on ``inputs`` as ``cache`` holds them, or None."""
+    if cache is None:
+        return None
+    return _stored(front_model, inputs, cache, front_key(front_model, keys, inputs))
+
+
+def _stored(front_model, inputs, cache: FeatureCache | None, key: str | None) -> list[np.ndarray] | None:
+    if cache is None or key is None:
+        return None
+    found = cache.get(key, len(front_model.outputs))
+    return found if found is not None and _fits(found, front_model.outputs, len(inputs[0])) else None
+
+
+def _fits(arrays: Sequence[np.ndarray], tensors: Sequence[object], samples: int) -> bool:
+    """True when each array has one row per sample and its tensor's shape (None: any size)."""
+    for array, tensor in zip(arrays, tensors):
+        shape = tuple(tensor.shape)[1:]
+        if array.shape[0] != samples or len(array.shape) - 1 != len(shape):
+            return False
+        if any(want is not None and want != got for want, got in zip(shape, array.shape[1:])):
+            return False
+    return True

@@ -30,6 +30,7 @@ from ..model.graph import Head, Merge, heads, merges
 from ..model.spec import ModelSpec
 from ..model.task import LabelSummary
 from . import activations, faults, frontier
+from .feature_cache import FeatureCache
 from .data import ProbeData, input_names, subsample
 from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
 
@@ -81,15 +82,20 @@ class Front:
         self._tails: dict[tuple, object] = {}
 
     @classmethod
-    def of(cls, model, inputs: list[np.ndarray], batch_size: int) -> Front | None:
+    def of(cls, model, inputs: list[np.ndarray], batch_size: int, cache: FeatureCache | None = None,
+           before_computing=None) -> Front | None:
+        """The front of ``model`` with its features on ``inputs``: read from ``cache`` when stored
+        there, else computed (after ``before_computing()``, which may return other inputs to use)."""
         import keras
 
-        tensors, _ = frontier.frozen_front(model)
+        tensors, keys = frontier.frozen_front(model)
         if not tensors or not frontier.worth_caching(model, tensors):
             return None
         front_model = keras.Model(model.inputs, tensors)
-        out = front_model.predict(inputs if len(inputs) > 1 else inputs[0], batch_size=batch_size, verbose=0)
-        features = [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
+        features = frontier.stored_features(front_model, keys, inputs, cache)
+        if features is None:
+            inputs = before_computing() if before_computing else inputs
+            features = frontier.front_features(front_model, keys, inputs, batch_size, cache)
         ancestry = [frontier.input_ancestry(t, model.inputs) for t in tensors]
         return cls(model, tensors, features, ancestry, front_model)
 
@@ -132,8 +138,9 @@ class Probes:
     """The live model and a bounded data sample; each measurement is computed on first use."""
 
     def __init__(self, model, spec: ModelSpec, data: ProbeData, batch_size: int = activations.BATCH_SIZE,
-                 budget_seconds: float | None = DEFAULT_BUDGET_SECONDS):
+                 budget_seconds: float | None = DEFAULT_BUDGET_SECONDS, cache: FeatureCache | None = None):
         self.model = model
+        self.cache = cache  # frozen-front features across calls (feature_cache)
         self.spec = spec
         self.raw_data = data  # as given: the data rules report what is wrong with it
         self.data, self.dropped = faults.usable(data, spec)  # what a forward pass can take
@@ -198,9 +205,17 @@ class Probes:
 
     @functools.cached_property
     def front(self) -> Front | None:
-        """The frozen front (a frozen backbone's outputs), computed once for all probes."""
+        """The frozen front (a frozen backbone's outputs), computed once for all probes, or read from
+        the feature cache; the forward pass is timed (``calibrate``) only when it is to be computed."""
+        front = Front.of(self.model, self.inputs, self.batch_size, self.cache, self._calibrated_inputs)
+        if front is None:
+            self.calibrate()  # the full model's forward pass is what probes will pay for
+        self._calibrated = True  # a stored front: every sample's features are there, at no cost
+        return front
+
+    def _calibrated_inputs(self) -> list[np.ndarray]:
         self.calibrate()
-        return Front.of(self.model, self.inputs, self.batch_size)
+        return self.inputs
 
     def _predict(self, model, arrays: list[np.ndarray]) -> list[np.ndarray]:
         out = model.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=self.batch_size, verbose=0)

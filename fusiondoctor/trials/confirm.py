@@ -19,6 +19,7 @@ from ..model.live import raw_from_config
 from ..model.normalize import normalize
 from ..probes.data import make_probe_data
 from ..probes.faults import refuse_untrainable
+from ..probes.feature_cache import CacheOption, FeatureCache
 from ..probes.labels import score_bounds, task_of, with_labels
 from ..probes.measure import measure
 from ..probes.probes import Probes
@@ -138,13 +139,16 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
             keep_weights: str = "frozen",
             max_samples: int = DEFAULT_TRIAL_SAMPLES, unsafe: bool = False, distribution: Any = None,
             progress: bool = True, settings: Settings | None = None, write: str | None = None,
-            candidates: Sequence[Finding] | Callable[[list[Finding]], list[Finding]] | None = None) -> Confirmation:
+            candidates: Sequence[Finding] | Callable[[list[Finding]], list[Finding]] | None = None,
+            cache: CacheOption = True) -> Confirmation:
     """Diagnose ``model`` with ``data``, then retrain it with each patchable fix against the
     unpatched baseline, paired seed by seed, and give each fix a verdict (``trials.judge``: start
     with ``seeds`` seeds, add more while undecided, up to ``max_seeds`` or the ``budget``).
 
     ``candidates``: the findings whose fixes are trialled, instead of the diagnosis's findings that
-    carry a patch; or a function from those to the list to trial (to add or drop some). Errors first."""
+    carry a patch; or a function from those to the list to trial (to add or drop some). Errors first.
+    ``cache``: where the frozen backbone's features are kept across calls (``probes.feature_cache``:
+    True for the platform cache directory, a directory, or False for none)."""
     base = resolve(settings, select=select, ignore=ignore)
     if write:
         _refuse_overwrite(write, model)
@@ -153,7 +157,8 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     config, compile_config = live.get_config(), trial_compile_config(live)  # before probes add sub-models
     trial_data = make_probe_data(data, spec, max_samples)
     refuse_untrainable(trial_data, spec, live)
-    probes = Probes(live, spec, trial_data)  # the same samples: the frozen backbone runs once for both
+    features = FeatureCache.resolve(cache)
+    probes = Probes(live, spec, trial_data, cache=features)  # the same samples: the backbone runs once for both
     name = str(model) if isinstance(model, (str, os.PathLike)) else spec.source
     report = diagnose(Subject(name, model=spec, measurements=measure(probes, needed_measurements(base.rules()))), base)
     head = next(iter(heads(spec)), None)
@@ -167,7 +172,7 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     bar = Progress(progress)
     y = np.asarray(y)
     runner = TrialRunner(live, config, compile_config, probes.inputs, y, with_labels(task_of(head), y), trial_settings,
-                         bar, distribution)
+                         bar, distribution, features)
     runner.share_front(probes.front)
     chosen = sorted(_candidates(report, candidates), key=lambda f: -f.severity)  # errors first
     runner.steps = 1 + len(chosen) + 1  # the bar: the baseline, each candidate, then their combination

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..live.keras_model import compile_config, model_class, model_from_config
 from ..probes import frontier
+from ..probes.feature_cache import FeatureCache
 from ..probes.activations import BATCH_SIZE
 from ..probes.labels import Task, class_ids, correctness, score_bounds, task_of
 from ..progress import Progress
@@ -62,8 +63,9 @@ class TrialRunner:
     """Trains baseline and candidates on cached frozen features where possible."""
 
     def __init__(self, live, config: dict, compile_config: dict, inputs: list[np.ndarray], y: np.ndarray, task: Task,
-                 settings: TrialSettings, progress: Progress, distribution=None):
+                 settings: TrialSettings, progress: Progress, distribution=None, cache: FeatureCache | None = None):
         self.live = live
+        self.cache = cache  # frozen-front features across calls (probes.feature_cache)
         self.inputs = inputs
         self.y = y
         self.task = task
@@ -141,13 +143,13 @@ class TrialRunner:
         tensors, keys = frontier.frozen_front(model)
         if not tensors or not frontier.worth_caching(model, tensors):
             return None, None, None
-        missing = [t for t, k in zip(tensors, keys) if k not in self._features]
+        missing = [(t, k) for t, k in zip(tensors, keys) if k not in self._features]
         if missing:
             self.show("computing the frozen backbone's features once...")
-            feats = keras.Model(model.inputs, missing).predict(self.inputs if len(self.inputs) > 1 else self.inputs[0],
-                                                               batch_size=BATCH_SIZE, verbose=0)
-            for tensor, value in zip(missing, feats if isinstance(feats, (list, tuple)) else [feats]):
-                self._features[frontier.tensor_key(tensor)] = np.asarray(value)
+            front = keras.Model(model.inputs, [t for t, _ in missing])
+            feats = frontier.front_features(front, [k for _, k in missing], self.inputs, BATCH_SIZE, self.cache)
+            for (_, key), value in zip(missing, feats):
+                self._features[key] = value
         tail = keras.Model(tensors, model.outputs)
         return tail, [self._features[k] for k in keys], tuple(keys)
 
