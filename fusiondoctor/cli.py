@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="print the documentation of one rule")
     explain.add_argument("rule", metavar="CODE", help="rule code (FD101) or name (softmax-single-unit)")
 
-    cache = commands.add_parser("cache", help="where the frozen-backbone feature cache is, its size; --clear empties it")
+    cache = commands.add_parser("cache", help="where the frozen-backbone feature cache is and its size (--clear)")
     cache.add_argument("--cache-dir", metavar="DIR", help="the cache to show (default: the platform cache directory)")
     cache.add_argument("--clear", action="store_true", help="remove every cached entry")
     return parser

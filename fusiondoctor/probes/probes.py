@@ -30,8 +30,8 @@ from ..model.graph import Head, Merge, heads, merges
 from ..model.spec import ModelSpec
 from ..model.task import LabelSummary
 from . import activations, faults, frontier
-from .feature_cache import FeatureCache
 from .data import ProbeData, input_names, subsample
+from .feature_cache import FeatureCache
 from .labels import Task, bootstrap_mean, class_ids, correctness, task_of
 
 #: Probing aims to finish its forward passes within this many seconds; fewer samples are used if needed.

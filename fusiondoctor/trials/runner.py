@@ -14,8 +14,8 @@ import numpy as np
 
 from ..live.keras_model import compile_config, model_class, model_from_config
 from ..probes import frontier
-from ..probes.feature_cache import FeatureCache
 from ..probes.activations import BATCH_SIZE
+from ..probes.feature_cache import FeatureCache
 from ..probes.labels import Task, class_ids, correctness, score_bounds, task_of
 from ..progress import Progress
 from .patches import PatchError
