@@ -28,7 +28,7 @@ from ..subject import live_model, load_model_spec, needed_measurements
 from ..types import Finding, Report, Verdict
 from .judge import Circumstances, Design, decide, judge, paired, settled
 from .patches import PatchError, apply_patch
-from .runner import TrialRunner, TrialSettings, trial_compile_config
+from .runner import TrialRunner, TrialSettings, main_output, trial_compile_config
 from .runs import Run, Trial
 
 #: Samples trials train and validate on by default (probing uses its own, smaller sample).
@@ -144,7 +144,13 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     with ``seeds`` seeds, add more while undecided, up to ``max_seeds`` or the ``budget``).
 
     ``candidates``: the findings whose fixes are trialled, instead of the diagnosis's findings that
-    carry a patch; or a function from those to the list to trial (to add or drop some). Errors first."""
+    carry a patch; or a function from those to the list to trial (to add or drop some). Errors first.
+
+    A model with several outputs trains on all of them, with its own per-output losses and
+    ``loss_weights``, and needs labels for each (``y`` a dict keyed by output name or a list in output
+    order). Every trial is scored on the main output alone (``runner.main_output``: the largest loss
+    weight; on a tie or with no weights, the last output listed), the split is stratified on its
+    classes, and a fix to an auxiliary head is judged by that same score."""
     base = resolve(settings, select=select, ignore=ignore)
     if write:
         _refuse_overwrite(write, model)
@@ -152,22 +158,21 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     live = live_model(model, unsafe)
     config, compile_config = live.get_config(), trial_compile_config(live)  # before probes add sub-models
     trial_data = make_probe_data(data, spec, max_samples)
+    _labels(trial_data, spec, trial_data.source)  # every output's labels, before any work
     refuse_untrainable(trial_data, spec, live)
     probes = Probes(live, spec, trial_data)  # the same samples: the frozen backbone runs once for both
     name = str(model) if isinstance(model, (str, os.PathLike)) else spec.source
     report = diagnose(Subject(name, model=spec, measurements=measure(probes, needed_measurements(base.rules()))), base)
-    head = next(iter(heads(spec)), None)
-    if head is None or len(spec.outputs) != 1:
-        raise FusionDoctorError("fix trials support single-output models")
-    y = probes.data.labels_for(head.output.name, [head.output.name])  # the samples probes.inputs holds
-    if y is None:
-        raise InputError(trial_data.source, "fix trials need labels: add y to the data")
+    found = list(heads(spec))
+    if not found:
+        raise FusionDoctorError("fix trials need a model with an output")
+    main = main_output([o.name for o in spec.outputs], compile_config)
+    ys = _labels(probes.data, spec, trial_data.source)  # the samples probes.inputs holds
     trial_settings = TrialSettings(epochs=epochs, seeds=seeds, max_seeds=max_seeds, budget=budget,
                                    keep_weights=keep_weights)
     bar = Progress(progress)
-    y = np.asarray(y)
-    runner = TrialRunner(live, config, compile_config, probes.inputs, y, with_labels(task_of(head), y), trial_settings,
-                         bar, distribution)
+    runner = TrialRunner(live, config, compile_config, probes.inputs, ys if len(ys) > 1 else ys[0],
+                         with_labels(task_of(found[main]), ys[main]), trial_settings, bar, distribution, main=main)
     runner.share_front(probes.front)
     chosen = sorted(_candidates(report, candidates), key=lambda f: -f.severity)  # errors first
     runner.steps = 1 + len(chosen) + 1  # the bar: the baseline, each candidate, then their combination
@@ -186,8 +191,9 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
         runner.show(f"{combined.code}: {combined.verdict.value} after {combined.judgement.seeds} seeds")
     bar.done()
     shown = ([combined] if combined is not None else []) + trials  # the model the user will keep comes first
+    scored = found[main].output.name if len(found) > 1 else None  # named where there is a choice
     result = Confirmation(
-        dataclasses.replace(report, trials=tuple(t.result(baseline.runs) for t in shown)),
+        dataclasses.replace(report, trials=tuple(t.result(baseline.runs, scored) for t in shown)),
         baseline,
         trials,
         trial_settings,
@@ -197,6 +203,20 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     if write:
         result.written = _write_best(result, write)
     return result
+
+
+def _labels(data, spec, source: str) -> list[np.ndarray]:
+    """Every output's labels, in the model's output order; a one-line InputError names the outputs without."""
+    outputs = [o.name for o in spec.outputs]
+    ys = [data.labels_for(name, outputs) for name in outputs]
+    if len(outputs) == 1 and ys[0] is None:
+        raise InputError(source, "fix trials need labels: add y to the data")
+    missing = [name for name, y in zip(outputs, ys) if y is None]
+    if missing:
+        raise InputError(source, f"fix trials train every output and need labels for each; none for "
+                                 f"{', '.join(map(repr, missing))} (give y as a dict keyed by output name or a list in "
+                                 f"output order; in an .npz, arrays {', '.join('y_' + o for o in outputs)})")
+    return [np.asarray(y) for y in ys]
 
 
 def _combined(trials: list[Trial], runner: TrialRunner, baseline: Trial, spec) -> Trial | None:
