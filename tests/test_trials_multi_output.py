@@ -167,6 +167,23 @@ def test_the_split_stratifies_on_the_main_output(keras):
         assert (held == cls).sum() == max(1, round((y["main"] == cls).sum() * runner.settings.holdout))
 
 
+def test_a_fix_to_an_auxiliary_head_is_judged_by_the_main_output(keras):
+    """Both the main head and aux_a are softmax over one unit (FD101 twice): the main head's fix is confirmed
+    though aux_a keeps its finding (a finding is looked for at its own head); aux_a's fix cannot move the
+    main output's score, so it is not confirmed."""
+    keras.utils.set_random_seed(0)
+    model = multi_fusion(keras, main_activation="softmax", aux_activation="softmax")
+    result = fusiondoctor.confirm(model, multi_data(0), select=["FD101"], epochs=3, seeds=3, progress=False)
+    trials = {t.location: t for t in result.trials}
+    assert set(trials) == {"main", "aux_a"} and result.combined is None
+    assert trials["main"].verdict is Verdict.CONFIRMED and trials["main"].finding_gone is True, trials["main"].note
+    aux = trials["aux_a"]
+    assert aux.verdict is Verdict.NOT_CONFIRMED
+    # blocked by the confirmed main fix (the candidate keeps the constant main head), or scored untrained
+    assert "FD101" in aux.note or all(r.ended == "constant" for r in aux.runs), aux.note
+    assert result.best() is trials["main"]
+
+
 # ---- the softmax-over-one-unit shortcut reads the main output ----------------------------------------
 
 

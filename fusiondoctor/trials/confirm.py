@@ -92,18 +92,22 @@ def _ancestry(spec):
     return lookup
 
 
-def _static_finding(code: str, config: dict, compile_config: dict, runner: TrialRunner) -> bool | None:
-    """Whether a model/compile rule still finds ``code`` in a candidate config; None for other rules."""
+def _static_finding(code: str, config: dict, compile_config: dict, runner: TrialRunner,
+                    where: str | None = None) -> bool | None:
+    """Whether a model/compile rule still finds ``code`` in a candidate config (at layer or output
+    ``where``, when given: another head of a model with several outputs may have the same finding);
+    None for other rules."""
     rule = get_rule(code)
     if not set(rule.needs) <= {"model", "compiled"}:
         return None
     raw = raw_from_config(config, compile_config, model_class(runner.live), "<candidate>")
     report = diagnose(Subject("<candidate>", model=normalize(raw)), Settings(), [rule])
-    return any(f.code == code for f in report.findings)
+    return any(f.code == code and where in (None, f.location.layer, f.location.output) for f in report.findings)
 
 
-def _finding_gone(code: str, trial: Trial, config: dict, compile_config: dict, runner: TrialRunner) -> bool | None:
-    still_there = _static_finding(code, config, compile_config, runner)
+def _finding_gone(code: str, trial: Trial, config: dict, compile_config: dict, runner: TrialRunner,
+                  where: str | None = None) -> bool | None:
+    still_there = _static_finding(code, config, compile_config, runner, where)
     if still_there is not None:
         return not still_there
     rule = get_rule(code)
@@ -114,9 +118,11 @@ def _finding_gone(code: str, trial: Trial, config: dict, compile_config: dict, r
 
 
 def _all_gone(codes: Sequence[str], trial: Trial, config: dict, compile_config: dict,
-              runner: TrialRunner) -> bool | None:
-    """Every targeted finding gone (True), one still there (False), or not known for some (None)."""
-    gone = [_finding_gone(code, trial, config, compile_config, runner) for code in codes]
+              runner: TrialRunner, where: Sequence[str | None] = ()) -> bool | None:
+    """Every targeted finding gone (True), one still there (False), or not known for some (None);
+    ``where``: each finding's layer or output, to look there only."""
+    places = list(where) or [None] * len(codes)
+    gone = [_finding_gone(code, trial, config, compile_config, runner, place) for code, place in zip(codes, places)]
     return False if False in gone else (None if None in gone else True)
 
 
@@ -184,7 +190,7 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
         trials.append(_trial(finding, runner, baseline, spec, blocker))
         runner.show(f"{trials[-1].code}: {trials[-1].verdict.value} after {trials[-1].judgement.seeds} seeds")
         if blocker is None and trials[-1].verdict is Verdict.CONFIRMED and _never_learns(baseline):
-            blocker = trials[-1].code
+            blocker = (trials[-1].code, _place(trials[-1], spec))
     runner.step += 1
     combined = _combined(trials, runner, baseline, spec)
     if combined is not None:
@@ -228,20 +234,27 @@ def _combined(trials: list[Trial], runner: TrialRunner, baseline: Trial, spec) -
     codes = tuple(t.code for t in confirmed)
     trial = Trial(" + ".join(codes), "all confirmed fixes together: " + "; ".join(t.title for t in confirmed), None,
                   tuple(op for t in confirmed for op in t.patch), combined=True)
-    return _judged(trial, codes, runner, baseline, spec)
+    return _judged(trial, codes, runner, baseline, spec, where=tuple(_place(t, spec) for t in confirmed))
 
 
-def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker: str | None = None) -> Trial:
-    """One candidate's runs, judged. ``blocker``: a confirmed fix's code for a baseline that never
-    learns; a candidate that keeps that finding cannot learn either, and is not trained."""
+def _place(trial: Trial, spec) -> str | None:
+    """Where ``trial``'s finding is looked for in a candidate: at its own layer or output on a model with
+    several outputs (each head may have the same finding), anywhere on a model with one."""
+    return trial.location if len(spec.outputs) > 1 else None
+
+
+def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec,
+           blocker: tuple[str, str | None] | None = None) -> Trial:
+    """One candidate's runs, judged. ``blocker``: a confirmed fix's code (and place) for a baseline that
+    never learns; a candidate that keeps that finding cannot learn either, and is not trained."""
     trial = Trial(finding.code, finding.fix.title, finding.location.layer or finding.location.output, finding.fix.patch)
-    return _judged(trial, (finding.code,), runner, baseline, spec, blocker)
+    return _judged(trial, (finding.code,), runner, baseline, spec, blocker, (_place(trial, spec),))
 
 
 def _judged(trial: Trial, codes: Sequence[str], runner: TrialRunner, baseline: Trial, spec,
-            blocker: str | None = None) -> Trial:
+            blocker: tuple[str, str | None] | None = None, where: Sequence[str | None] = ()) -> Trial:
     """Apply ``trial``'s patch, run it under the sequential design, and judge it; ``codes``: the
-    findings it targets (several for the combined fix)."""
+    findings it targets (several for the combined fix), ``where``: their places (``_place``)."""
     design = design_of(runner)
     outputs = [o.name for o in spec.outputs]
     try:
@@ -254,14 +267,14 @@ def _judged(trial: Trial, codes: Sequence[str], runner: TrialRunner, baseline: T
     if (config, compile_config) == apply_patch(runner.config, runner.compile_config, (), outputs, _ancestry(spec)):
         trial.judgement = judge(baseline.runs, [], design, Circumstances(unchanged=True))
         return trial
-    if blocker and _static_finding(blocker, config, compile_config, runner):
-        trial.judgement = judge(baseline.runs, [], design, Circumstances(blocked_by=blocker))
+    if blocker and _static_finding(blocker[0], config, compile_config, runner, blocker[1]):
+        trial.judgement = judge(baseline.runs, [], design, Circumstances(blocked_by=blocker[0]))
         return trial
     # a history rule's finding is looked for in the candidate's history: its runs train every epoch
     early = not any("history" in get_rule(code).needs for code in codes)
     trial.runs, trial.model = _sequential(runner, baseline, config, compile_config, design, trial.code, early)
     if trial.runs and not any(r.error for r in trial.runs):
-        trial.finding_gone = _all_gone(codes, trial, config, compile_config, runner)
+        trial.finding_gone = _all_gone(codes, trial, config, compile_config, runner, where)
     trial.judgement = judge(baseline.runs, trial.runs, design,
                             Circumstances(over_budget=runner.over_budget(), finding_gone=trial.finding_gone))
     return trial
