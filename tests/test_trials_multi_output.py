@@ -184,6 +184,31 @@ def test_a_fix_to_an_auxiliary_head_is_judged_by_the_main_output(keras):
     assert result.best() is trials["main"]
 
 
+def test_a_keras2_h5_with_list_losses_and_weights_is_trialled_on_its_main_output(keras, tf_keras, tmp_path):
+    """Keras 2 compiles several outputs with lists: losses and weights in output order."""
+    layers = tf_keras.layers
+    tf_keras.utils.set_random_seed(0)
+    image = tf_keras.Input((8, 8, 3), name="image")
+    x = layers.Dense(16, activation="relu")(layers.Flatten()(layers.Conv2D(4, 3, activation="relu")(image)))
+    text = tf_keras.Input((12,), name="text")
+    t = layers.Dense(8, activation="relu")(text)
+    outputs = [layers.Dense(1, activation="sigmoid", name="aux_a")(x),
+               layers.Dense(1, activation="softmax", name="main")(layers.concatenate([x, t])),
+               layers.Dense(1, activation="sigmoid", name="aux_b")(t)]
+    model = tf_keras.Model([image, text], outputs)
+    model.compile(optimizer="adam", loss=["binary_crossentropy"] * 3, loss_weights=[0.3, 1.0, 0.3])
+    path = tmp_path / "multi.h5"
+    model.save(str(path))
+    tf_keras.backend.clear_session()
+    x, y = multi_data(0)
+    result = fusiondoctor.confirm(str(path), (x, [y["aux_a"], y["main"], y["aux_b"]]), select=["FD101"], epochs=2,
+                                  seeds=3, progress=False)
+    (trial,) = result.trials
+    assert trial.location == "main" and result.report.trials[0].output == "main"
+    assert trial.verdict is Verdict.CONFIRMED, trial.note
+    assert trial.model.get_compile_config()["loss_weights"] == [0.3, 1.0, 0.3]
+
+
 # ---- the softmax-over-one-unit shortcut reads the main output ----------------------------------------
 
 
