@@ -2,8 +2,8 @@
 main head on the merge, per-output losses and ``loss_weights``.
 
 Every output trains with its own loss and weight; trials score the main output alone (the largest loss
-weight; on a tie, the last output listed), and the split stratifies on its classes. Live (Keras); data,
-model and trial seeds are fixed.
+weight; on a tie, the last output listed), and the split stratifies on its classes. Live (Keras); the
+end-to-end runs beyond the broken-head fixture are also marked slow. Data, model and trial seeds are fixed.
 """
 
 from __future__ import annotations
@@ -141,6 +141,7 @@ def test_the_trained_candidate_keeps_the_loss_weights_and_trains_every_output(br
     assert history["loss"][-1] == pytest.approx(expected, rel=1e-3)
 
 
+@pytest.mark.slow  # a second confirm()
 def test_labels_as_a_dict_or_a_list_give_the_same_split_and_verdict(broken, keras):
     model, (x, y), result = broken
     as_list = [y[name] for name in OUTPUTS]
@@ -167,6 +168,7 @@ def test_the_split_stratifies_on_the_main_output(keras):
         assert (held == cls).sum() == max(1, round((y["main"] == cls).sum() * runner.settings.holdout))
 
 
+@pytest.mark.slow
 def test_a_fix_to_an_auxiliary_head_is_judged_by_the_main_output(keras):
     """Both the main head and aux_a are softmax over one unit (FD101 twice): the main head's fix is confirmed
     though aux_a keeps its finding (a finding is looked for at its own head); aux_a's fix cannot move the
