@@ -263,6 +263,19 @@ def test_missing_or_misfit_labels_are_one_line_errors(keras):
     assert "\n" not in str(missing.value) and "\n" not in str(short.value)
 
 
+def test_outputs_given_as_a_dict_are_refused_in_one_line(keras):
+    """Keras orders a dict of outputs by key, not as the config lists them: refused rather than misread."""
+    layers = keras.layers
+    inputs = keras.Input((12,), name="text")
+    hidden = layers.Dense(8, activation="relu")(inputs)
+    model = keras.Model(inputs, {"main": layers.Dense(1, activation="sigmoid", name="main")(hidden),
+                                 "aux": layers.Dense(1, activation="sigmoid", name="aux")(hidden)})
+    model.compile(optimizer="adam", loss={"main": "binary_crossentropy", "aux": "binary_crossentropy"})
+    x, y = multi_data(0)
+    with pytest.raises(fusiondoctor.FusionDoctorError, match="outputs are a dict"):
+        fusiondoctor.confirm(model, ({"text": x["text"]}, {"main": y["main"], "aux": y["aux_a"]}), progress=False)
+
+
 def test_fix_command_refuses_an_npz_without_one_outputs_labels(keras, tmp_path):
     keras.utils.set_random_seed(0)
     model_path, data_path = tmp_path / "multi.keras", tmp_path / "data.npz"

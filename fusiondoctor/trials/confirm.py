@@ -163,6 +163,9 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     spec = load_model_spec(model)
     live = live_model(model, unsafe)
     config, compile_config = live.get_config(), trial_compile_config(live)  # before probes add sub-models
+    if isinstance(config.get("output_layers"), dict):  # Keras orders such outputs by key, not as the config lists them
+        raise FusionDoctorError("fix trials support models whose outputs are one tensor or a list; this model's "
+                                "outputs are a dict: build it with a list of outputs")
     trial_data = make_probe_data(data, spec, max_samples)
     _labels(trial_data, spec, trial_data.source)  # every output's labels, before any work
     refuse_untrainable(trial_data, spec, live)

@@ -68,8 +68,15 @@ def main_output(outputs: Sequence[str], compile_config: dict | None) -> int:
         values = list(weights)
     else:
         values = [1.0] * len(outputs)
-    values = [float(v) if isinstance(v, (int, float)) else 1.0 for v in values]
+    values = [_weight(v) for v in values]
     return max(range(len(outputs)), key=lambda i: (values[i], i)) if outputs else 0
+
+
+def _weight(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 1.0
 
 
 class TrialRunner:
@@ -402,8 +409,6 @@ def _holdout_score(model, x_val, y_val, task: Task, main: int = 0) -> float:
     import keras
 
     pred = model(list(x_val) if len(x_val) > 1 else x_val[0], training=False)
-    if isinstance(pred, dict):
-        pred = list(pred.values())
     pred = pred[main] if isinstance(pred, (list, tuple)) else pred
     return float(correctness(np.asarray(keras.ops.convert_to_numpy(pred)), y_val, task).mean())
 
