@@ -8,6 +8,7 @@ end-to-end runs beyond the broken-head fixture are also marked slow. Data, model
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
@@ -124,7 +125,8 @@ def test_a_broken_main_head_fix_is_confirmed_and_the_trial_names_the_main_output
     assert all(r.ended == "constant" for r in result.baseline.runs) and len(set(val)) == 1
     row = result.report.trials[0]
     assert row.output == "main" and row.as_dict()["output"] == "main"
-    assert "Scored on output 'main'" in render(result.report, "text")
+    for fmt in ("text", "markdown", "html"):
+        assert "Scored on output 'main'" in html.unescape(render(result.report, fmt)), fmt
     assert result.best() is trial
 
 
