@@ -219,6 +219,8 @@ class TrialResult:
     ``gain`` is the mean of the per-seed paired gains (candidate minus baseline on the same seed),
     ``interval`` the confidence interval the verdict was decided on, ``seeds`` the number of paired
     seeds it rests on. ``combined`` marks the trial of every confirmed patch applied together.
+    ``output``: on a model with several outputs, the one whose held-out score is compared (the main
+    output: the largest loss weight, the last listed on a tie), whichever head the fix patches.
     """
 
     code: str
@@ -235,6 +237,7 @@ class TrialResult:
     note: str = ""
     patch: tuple[PatchOp, ...] = ()
     combined: bool = False
+    output: str | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -242,7 +245,7 @@ class TrialResult:
             "metric_gain": self.gain, "interval": list(self.interval) if self.interval else None,
             "seeds": self.seeds, "spread": self.spread, "finding_gone": self.finding_gone,
             "baseline": self.baseline.as_dict(), "candidate": self.candidate.as_dict(), "note": self.note,
-            "patch": [p.as_dict() for p in self.patch], "combined": self.combined,
+            "patch": [p.as_dict() for p in self.patch], "combined": self.combined, "output": self.output,
         }
 
 

@@ -181,14 +181,20 @@ def make_probe_data(data: Any, spec: ModelSpec, max_samples: int = DEFAULT_MAX_S
         parts = _from_batches(data, max_samples)
     else:
         raise InputError(source, "data must be an .npz path, (x, y) arrays, a tf.data.Dataset or a PyDataset")
-    inputs, y = validate(_name_inputs(parts["x"], spec, source), _labels(parts["y"], spec), spec, source)
+    inputs, y = validate(_name_inputs(parts["x"], spec, source), _labels(parts["y"], spec, source), spec, source)
     return subsample(ProbeData(inputs, y, source), max_samples, seed)
 
 
-def _labels(y: Any, spec: ModelSpec) -> Any:
-    """Labels per output: a list for a multi-output model (Keras' own form) maps onto the outputs in order."""
+def _labels(y: Any, spec: ModelSpec, source: str) -> Any:
+    """Labels per output: a list for a multi-output model (Keras' own form) maps onto the outputs in
+    order; a list of arrays of another length is refused (one array per output, in order)."""
     if isinstance(y, (list, tuple)) and len(spec.outputs) > 1 and len(y) == len(spec.outputs):
         return {o.name: v for o, v in zip(spec.outputs, y)}
+    arrays = isinstance(y, (list, tuple)) and y and all(len(getattr(v, "shape", ())) >= 1 for v in y)
+    if arrays and len(spec.outputs) > 1 and len(y) < min(v.shape[0] for v in y):  # not a list of samples
+        names = ", ".join(o.name for o in spec.outputs)
+        raise InputError(source, f"y is a list of {len(y)} label arrays; the model has {len(spec.outputs)} outputs "
+                                 f"({names}): give one array per output, in that order, or a dict keyed by output name")
     if isinstance(y, (list, tuple)) and len(y) == 1:
         return y[0]
     return y

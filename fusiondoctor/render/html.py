@@ -8,7 +8,7 @@ from collections import Counter
 from html import escape
 
 from ..types import Finding, Report, RunsSummary, Verdict
-from .text import gain_interval_text, gone_text
+from .text import gain_interval_text, gone_text, scored_text
 
 #: Every rule is scoped to the report's own element: in a notebook (``Report._repr_html_``) the page
 #: is embedded in Jupyter's, whose look must not change.
@@ -91,7 +91,8 @@ def _trials(report: Report) -> str:
                     f"<td>{gain}</td><td>{t.seeds}</td>"
                     f"<td>{escape(gone_text(t))}</td></tr>")
     head = "".join(f"<th>{name}</th>" for name in _TRIAL_COLUMNS)
-    return f"<h2>Fix trials</h2><p class='muted'>{_TRIALS_NOTE}</p><table><tr>{head}</tr>{''.join(rows)}</table>"
+    note = _TRIALS_NOTE + (escape(" " + scored_text(report.trials[0]) + ".") if report.trials[0].output else "")
+    return f"<h2>Fix trials</h2><p class='muted'>{note}</p><table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def _ms(side: RunsSummary) -> str:

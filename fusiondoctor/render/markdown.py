@@ -6,7 +6,7 @@ import base64
 from collections import Counter
 
 from ..types import Finding, Report
-from .text import gain_interval_text, gone_text, summary_line
+from .text import gain_interval_text, gone_text, scored_text, summary_line
 
 
 def _cell(value) -> str:
@@ -58,8 +58,10 @@ def render(report: Report, images: dict[str, str | bytes] | None = None, **_opti
     for finding in report.findings:
         lines += _finding(finding)
     if report.trials:
-        lines += ["## Fix trials", "",
-                  "| code | verdict | baseline | candidate | gain [interval] | seeds | finding gone |",
+        lines += ["## Fix trials", ""]
+        if report.trials[0].output:
+            lines += [_cell(scored_text(report.trials[0])), ""]
+        lines += ["| code | verdict | baseline | candidate | gain [interval] | seeds | finding gone |",
                   "|---|---|---|---|---|---|---|"]
         for t in report.trials:
             bound = "≥" if t.candidate.lower_bound else ""

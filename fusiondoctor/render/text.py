@@ -104,9 +104,19 @@ def gain_text(trial: TrialResult) -> str:
     return gain_interval_text(trial) + f" over {trial.seeds} seed{'s' if trial.seeds != 1 else ''}"
 
 
+def scored_text(trial: TrialResult) -> str:
+    """Which output the trials score, on a model with several ("" with one)."""
+    if not trial.output:
+        return ""
+    return (f"Scored on output '{trial.output}' (the main output: the largest loss weight, the last listed on a tie; "
+            "every output trains)")
+
+
 def trial_lines(trials: Sequence[TrialResult]) -> list[str]:
     """The table of fix trials: verdict, baseline and candidate scores, the paired gain and its interval."""
     lines = ["Fix trials (best held-out score of each run, mean±std over seeds; gain: paired, with its interval):"]
+    if trials and trials[0].output:
+        lines.append("  " + scored_text(trials[0]))
     ended = trials[0].baseline.ended if trials else None
     if ended:
         lines.append(f"  baseline runs ended early: {ended}")

@@ -29,7 +29,7 @@ from ..subject import live_model, load_model_spec, needed_measurements
 from ..types import Finding, Report, Verdict
 from .judge import Circumstances, Design, decide, judge, paired, settled
 from .patches import PatchError, apply_patch
-from .runner import TrialRunner, TrialSettings, trial_compile_config
+from .runner import TrialRunner, TrialSettings, main_output, trial_compile_config
 from .runs import Run, Trial
 
 #: Samples trials train and validate on by default (probing uses its own, smaller sample).
@@ -93,18 +93,22 @@ def _ancestry(spec):
     return lookup
 
 
-def _static_finding(code: str, config: dict, compile_config: dict, runner: TrialRunner) -> bool | None:
-    """Whether a model/compile rule still finds ``code`` in a candidate config; None for other rules."""
+def _static_finding(code: str, config: dict, compile_config: dict, runner: TrialRunner,
+                    where: str | None = None) -> bool | None:
+    """Whether a model/compile rule still finds ``code`` in a candidate config (at layer or output
+    ``where``, when given: another head of a model with several outputs may have the same finding);
+    None for other rules."""
     rule = get_rule(code)
     if not set(rule.needs) <= {"model", "compiled"}:
         return None
     raw = raw_from_config(config, compile_config, model_class(runner.live), "<candidate>")
     report = diagnose(Subject("<candidate>", model=normalize(raw)), Settings(), [rule])
-    return any(f.code == code for f in report.findings)
+    return any(f.code == code and where in (None, f.location.layer, f.location.output) for f in report.findings)
 
 
-def _finding_gone(code: str, trial: Trial, config: dict, compile_config: dict, runner: TrialRunner) -> bool | None:
-    still_there = _static_finding(code, config, compile_config, runner)
+def _finding_gone(code: str, trial: Trial, config: dict, compile_config: dict, runner: TrialRunner,
+                  where: str | None = None) -> bool | None:
+    still_there = _static_finding(code, config, compile_config, runner, where)
     if still_there is not None:
         return not still_there
     rule = get_rule(code)
@@ -115,9 +119,11 @@ def _finding_gone(code: str, trial: Trial, config: dict, compile_config: dict, r
 
 
 def _all_gone(codes: Sequence[str], trial: Trial, config: dict, compile_config: dict,
-              runner: TrialRunner) -> bool | None:
-    """Every targeted finding gone (True), one still there (False), or not known for some (None)."""
-    gone = [_finding_gone(code, trial, config, compile_config, runner) for code in codes]
+              runner: TrialRunner, where: Sequence[str | None] = ()) -> bool | None:
+    """Every targeted finding gone (True), one still there (False), or not known for some (None);
+    ``where``: each finding's layer or output, to look there only."""
+    places = list(where) or [None] * len(codes)
+    gone = [_finding_gone(code, trial, config, compile_config, runner, place) for code, place in zip(codes, places)]
     return False if False in gone else (None if None in gone else True)
 
 
@@ -148,31 +154,40 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     ``candidates``: the findings whose fixes are trialled, instead of the diagnosis's findings that
     carry a patch; or a function from those to the list to trial (to add or drop some). Errors first.
     ``cache``: where the frozen backbone's features are kept across calls (``probes.feature_cache``:
-    True for the platform cache directory, a directory, or False for none)."""
+    True for the platform cache directory, a directory, or False for none).
+
+    A model with several outputs trains on all of them, with its own per-output losses and
+    ``loss_weights``, and needs labels for each (``y`` a dict keyed by output name or a list in output
+    order). Every trial is scored on the main output alone (``runner.main_output``: the largest loss
+    weight; on a tie or with no weights, the last output listed), the split is stratified on its
+    classes, and a fix to an auxiliary head is judged by that same score."""
     base = resolve(settings, select=select, ignore=ignore)
     if write:
         _refuse_overwrite(write, model)
     spec = load_model_spec(model)
     live = live_model(model, unsafe)
     config, compile_config = live.get_config(), trial_compile_config(live)  # before probes add sub-models
+    if isinstance(config.get("output_layers"), dict):  # Keras orders such outputs by key, not as the config lists them
+        raise FusionDoctorError("fix trials support models whose outputs are one tensor or a list; this model's "
+                                "outputs are a dict: build it with a list of outputs")
     trial_data = make_probe_data(data, spec, max_samples)
+    _labels(trial_data, spec, trial_data.source)  # every output's labels, before any work
     refuse_untrainable(trial_data, spec, live)
     features = FeatureCache.resolve(cache)
     probes = Probes(live, spec, trial_data, cache=features)  # the same samples: the backbone runs once for both
     name = str(model) if isinstance(model, (str, os.PathLike)) else spec.source
     report = diagnose(Subject(name, model=spec, measurements=measure(probes, needed_measurements(base.rules()))), base)
-    head = next(iter(heads(spec)), None)
-    if head is None or len(spec.outputs) != 1:
-        raise FusionDoctorError("fix trials support single-output models")
-    y = probes.data.labels_for(head.output.name, [head.output.name])  # the samples probes.inputs holds
-    if y is None:
-        raise InputError(trial_data.source, "fix trials need labels: add y to the data")
+    found = list(heads(spec))
+    if not found:
+        raise FusionDoctorError("fix trials need a model with an output")
+    main = main_output([o.name for o in spec.outputs], compile_config)
+    ys = _labels(probes.data, spec, trial_data.source)  # the samples probes.inputs holds
     trial_settings = TrialSettings(epochs=epochs, seeds=seeds, max_seeds=max_seeds, budget=budget,
                                    keep_weights=keep_weights)
     bar = Progress(progress)
-    y = np.asarray(y)
-    runner = TrialRunner(live, config, compile_config, probes.inputs, y, with_labels(task_of(head), y), trial_settings,
-                         bar, distribution, features)
+    runner = TrialRunner(live, config, compile_config, probes.inputs, ys if len(ys) > 1 else ys[0],
+                         with_labels(task_of(found[main]), ys[main]), trial_settings, bar, distribution, main=main,
+                         cache=features)
     runner.share_front(probes.front)
     chosen = sorted(_candidates(report, candidates), key=lambda f: -f.severity)  # errors first
     runner.steps = 1 + len(chosen) + 1  # the bar: the baseline, each candidate, then their combination
@@ -184,15 +199,16 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
         trials.append(_trial(finding, runner, baseline, spec, blocker))
         runner.show(f"{trials[-1].code}: {trials[-1].verdict.value} after {trials[-1].judgement.seeds} seeds")
         if blocker is None and trials[-1].verdict is Verdict.CONFIRMED and _never_learns(baseline):
-            blocker = trials[-1].code
+            blocker = (trials[-1].code, _place(trials[-1], spec))
     runner.step += 1
     combined = _combined(trials, runner, baseline, spec)
     if combined is not None:
         runner.show(f"{combined.code}: {combined.verdict.value} after {combined.judgement.seeds} seeds")
     bar.done()
     shown = ([combined] if combined is not None else []) + trials  # the model the user will keep comes first
+    scored = found[main].output.name if len(found) > 1 else None  # named where there is a choice
     result = Confirmation(
-        dataclasses.replace(report, trials=tuple(t.result(baseline.runs) for t in shown)),
+        dataclasses.replace(report, trials=tuple(t.result(baseline.runs, scored) for t in shown)),
         baseline,
         trials,
         trial_settings,
@@ -204,6 +220,20 @@ def confirm(model: Any, data: Any, *, select: Iterable[str] | None = None, ignor
     return result
 
 
+def _labels(data, spec, source: str) -> list[np.ndarray]:
+    """Every output's labels, in the model's output order; a one-line InputError names the outputs without."""
+    outputs = [o.name for o in spec.outputs]
+    ys = [data.labels_for(name, outputs) for name in outputs]
+    if len(outputs) == 1 and ys[0] is None:
+        raise InputError(source, "fix trials need labels: add y to the data")
+    missing = [name for name, y in zip(outputs, ys) if y is None]
+    if missing:
+        raise InputError(source, f"fix trials train every output and need labels for each; none for "
+                                 f"{', '.join(map(repr, missing))} (give y as a dict keyed by output name or a list in "
+                                 f"output order; in an .npz, arrays {', '.join('y_' + o for o in outputs)})")
+    return [np.asarray(y) for y in ys]
+
+
 def _combined(trials: list[Trial], runner: TrialRunner, baseline: Trial, spec) -> Trial | None:
     """Every confirmed patch applied together, in the order trialled, judged against the baseline like
     a single fix; None with fewer than two confirmed (one alone is its own combination)."""
@@ -213,20 +243,27 @@ def _combined(trials: list[Trial], runner: TrialRunner, baseline: Trial, spec) -
     codes = tuple(t.code for t in confirmed)
     trial = Trial(" + ".join(codes), "all confirmed fixes together: " + "; ".join(t.title for t in confirmed), None,
                   tuple(op for t in confirmed for op in t.patch), combined=True)
-    return _judged(trial, codes, runner, baseline, spec)
+    return _judged(trial, codes, runner, baseline, spec, where=tuple(_place(t, spec) for t in confirmed))
 
 
-def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec, blocker: str | None = None) -> Trial:
-    """One candidate's runs, judged. ``blocker``: a confirmed fix's code for a baseline that never
-    learns; a candidate that keeps that finding cannot learn either, and is not trained."""
+def _place(trial: Trial, spec) -> str | None:
+    """Where ``trial``'s finding is looked for in a candidate: at its own layer or output on a model with
+    several outputs (each head may have the same finding), anywhere on a model with one."""
+    return trial.location if len(spec.outputs) > 1 else None
+
+
+def _trial(finding: Finding, runner: TrialRunner, baseline: Trial, spec,
+           blocker: tuple[str, str | None] | None = None) -> Trial:
+    """One candidate's runs, judged. ``blocker``: a confirmed fix's code (and place) for a baseline that
+    never learns; a candidate that keeps that finding cannot learn either, and is not trained."""
     trial = Trial(finding.code, finding.fix.title, finding.location.layer or finding.location.output, finding.fix.patch)
-    return _judged(trial, (finding.code,), runner, baseline, spec, blocker)
+    return _judged(trial, (finding.code,), runner, baseline, spec, blocker, (_place(trial, spec),))
 
 
 def _judged(trial: Trial, codes: Sequence[str], runner: TrialRunner, baseline: Trial, spec,
-            blocker: str | None = None) -> Trial:
+            blocker: tuple[str, str | None] | None = None, where: Sequence[str | None] = ()) -> Trial:
     """Apply ``trial``'s patch, run it under the sequential design, and judge it; ``codes``: the
-    findings it targets (several for the combined fix)."""
+    findings it targets (several for the combined fix), ``where``: their places (``_place``)."""
     design = design_of(runner)
     outputs = [o.name for o in spec.outputs]
     try:
@@ -239,14 +276,14 @@ def _judged(trial: Trial, codes: Sequence[str], runner: TrialRunner, baseline: T
     if (config, compile_config) == apply_patch(runner.config, runner.compile_config, (), outputs, _ancestry(spec)):
         trial.judgement = judge(baseline.runs, [], design, Circumstances(unchanged=True))
         return trial
-    if blocker and _static_finding(blocker, config, compile_config, runner):
-        trial.judgement = judge(baseline.runs, [], design, Circumstances(blocked_by=blocker))
+    if blocker and _static_finding(blocker[0], config, compile_config, runner, blocker[1]):
+        trial.judgement = judge(baseline.runs, [], design, Circumstances(blocked_by=blocker[0]))
         return trial
     # a history rule's finding is looked for in the candidate's history: its runs train every epoch
     early = not any("history" in get_rule(code).needs for code in codes)
     trial.runs, trial.model = _sequential(runner, baseline, config, compile_config, design, trial.code, early)
     if trial.runs and not any(r.error for r in trial.runs):
-        trial.finding_gone = _all_gone(codes, trial, config, compile_config, runner)
+        trial.finding_gone = _all_gone(codes, trial, config, compile_config, runner, where)
     trial.judgement = judge(baseline.runs, trial.runs, design,
                             Circumstances(over_budget=runner.over_budget(), finding_gone=trial.finding_gone))
     return trial

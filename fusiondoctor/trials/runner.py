@@ -59,15 +59,44 @@ def split(n: int, labels: np.ndarray | None, holdout: float, seed: int = 0) -> t
     return train, val
 
 
-class TrialRunner:
-    """Trains baseline and candidates on cached frozen features where possible."""
+def main_output(outputs: Sequence[str], compile_config: dict | None) -> int:
+    """The index of the output whose held-out score trials compare: the one with the largest loss
+    weight; on a tie, or with no weights, the last output listed (an output without a weight weighs 1)."""
+    weights = (compile_config or {}).get("loss_weights")
+    if isinstance(weights, dict):
+        values = [weights.get(name, 1.0) for name in outputs]
+    elif isinstance(weights, (list, tuple)) and len(weights) == len(outputs):
+        values = list(weights)
+    else:
+        values = [1.0] * len(outputs)
+    values = [_weight(v) for v in values]
+    return max(range(len(outputs)), key=lambda i: (values[i], i)) if outputs else 0
 
-    def __init__(self, live, config: dict, compile_config: dict, inputs: list[np.ndarray], y: np.ndarray, task: Task,
-                 settings: TrialSettings, progress: Progress, distribution=None, cache: FeatureCache | None = None):
+
+def _weight(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 1.0
+
+
+class TrialRunner:
+    """Trains baseline and candidates on cached frozen features where possible.
+
+    ``y``: the labels, or for a model with several outputs one array per output in the model's order;
+    every output trains with its own loss and loss weight, and runs are scored, and the split
+    stratified, on output ``main`` alone (``main_output``)."""
+
+    def __init__(self, live, config: dict, compile_config: dict, inputs: list[np.ndarray],
+                 y: np.ndarray | Sequence[np.ndarray], task: Task, settings: TrialSettings, progress: Progress,
+                 distribution=None, main: int = 0, cache: FeatureCache | None = None):
         self.live = live
         self.cache = cache  # frozen-front features across calls (probes.feature_cache)
         self.inputs = inputs
-        self.y = y
+        #: every output's labels, in the model's output order (one array for a single output)
+        self.targets = [np.asarray(a) for a in y] if isinstance(y, (list, tuple)) else [np.asarray(y)]
+        self.main = main
+        self.y = self.targets[main]  # the main output's labels: the split and the score
         self.task = task
         self.settings = settings
         self.progress = progress
@@ -76,8 +105,8 @@ class TrialRunner:
         self.distribution = distribution
         self.config = config
         self.compile_config = compile_config
-        ids = class_ids(y, task) if task.kind in ("binary", "multiclass") else None
-        self.train_idx, self.val_idx = split(len(y), ids, settings.holdout)
+        ids = class_ids(self.y, task) if task.kind in ("binary", "multiclass") else None
+        self.train_idx, self.val_idx = split(len(self.y), ids, settings.holdout)
         per_epoch = math.ceil(len(self.train_idx) / settings.batch_size)
         #: how many times the training part is repeated within one epoch, for MIN_STEPS steps in all
         self.repeats = max(1, math.ceil(MIN_STEPS / (per_epoch * settings.epochs)))
@@ -119,12 +148,14 @@ class TrialRunner:
 
     def task_for(self, model) -> Task:
         """The trials' task (from the baseline and the labels), read the way this candidate's output
-        means it: a fix that puts a sigmoid on a logit output is scored on probabilities."""
+        means it: a fix that puts a sigmoid on a logit output is scored on probabilities. The main
+        output's head is read, whichever head the fix patches."""
         from ..model.graph import heads
         from ..subject import load_model_spec
 
         try:
-            head = next(iter(heads(load_model_spec(model))), None)
+            found = list(heads(load_model_spec(model)))
+            head = found[self.main] if self.main < len(found) else None
         except Exception:  # a candidate the normalizer cannot read is scored like the baseline
             head = None
         return self.task if head is None else replace(self.task, logits=task_of(head).logits)
@@ -158,7 +189,7 @@ class TrialRunner:
     def _untrained(self, trainee, x_val, y_val, task: Task, seeds: Sequence[int], label: str) -> list[Run]:
         """Runs of a model whose output no training can change: its held-out score, measured once as
         it starts, is every seed's."""
-        score = _holdout_score(trainee, x_val, y_val, task)
+        score = _holdout_score(trainee, x_val, y_val, task, self.main)
         self.show(f"{label}: score {score:.3f} on every seed, untrained ({ENDINGS['constant']})")
         return [Run(seed, scores=[score], ended="constant") for seed in seeds]
 
@@ -199,12 +230,13 @@ class TrialRunner:
             return [Run(seeds[0], error=_describe(exc))], None
         x_val, y_val = [a[self.val_idx] for a in data], self.y[self.val_idx]
         task = self.task_for(model)
-        if early and _softmax_over_one_unit(trainee):
+        if early and _softmax_over_one_unit(trainee, self.main):
             if self.over_budget():
                 return [], model
             return self._untrained(trainee, x_val, y_val, task, seeds, label), model
         train = np.tile(self.train_idx, self.repeats)
-        x_train, y_train = [a[train] for a in data], self.y[train]
+        x_train = [a[train] for a in data]
+        y_train = [t[train] for t in self.targets] if len(self.targets) > 1 else self.y[train]
         snapshot = _optimizer_state(trainee)
         for seed in seeds:
             if self.over_budget() or (settle is not None and settle(runs, None)):
@@ -361,22 +393,25 @@ class _Ends:
         return ""
 
 
-def _softmax_over_one_unit(model) -> bool:
-    """True when the model's only output is a softmax over an axis of one unit: always exactly 1.0."""
-    if len(model.outputs) != 1 or model.outputs[0].shape[-1] != 1:
+def _softmax_over_one_unit(model, main: int = 0) -> bool:
+    """True when the scored output (``main``) is a softmax over an axis of one unit: always exactly
+    1.0, so its score cannot move whatever training does to this or any other output."""
+    if main >= len(model.outputs) or model.outputs[main].shape[-1] != 1:
         return False
-    layer = model.outputs[0]._keras_history[0]
+    output = model.outputs[main]
+    layer = output._keras_history[0]
     activation = getattr(layer, "activation", None)
     if type(layer).__name__ == "Softmax":
-        return getattr(layer, "axis", -1) in (-1, len(model.outputs[0].shape) - 1)
+        return getattr(layer, "axis", -1) in (-1, len(output.shape) - 1)
     return getattr(activation, "__name__", "") == "softmax"
 
 
-def _holdout_score(model, x_val, y_val, task: Task) -> float:
+def _holdout_score(model, x_val, y_val, task: Task, main: int = 0) -> float:
+    """The mean correctness of output ``main`` on the held-out part."""
     import keras
 
     pred = model(list(x_val) if len(x_val) > 1 else x_val[0], training=False)
-    pred = pred[0] if isinstance(pred, (list, tuple)) else pred
+    pred = pred[main] if isinstance(pred, (list, tuple)) else pred
     return float(correctness(np.asarray(keras.ops.convert_to_numpy(pred)), y_val, task).mean())
 
 
@@ -387,7 +422,7 @@ def _HoldoutScore(runner: TrialRunner, x_val, y_val, run: Run, label: str, task:
         """After each epoch: the score on the held-out part, an early end, and the wall-time budget."""
 
         def on_epoch_end(self, epoch, logs=None):
-            run.scores.append(_holdout_score(self.model, x_val, y_val, task))
+            run.scores.append(_holdout_score(self.model, x_val, y_val, task, runner.main))
             if epoch + 1 < runner.settings.epochs:
                 run.ended = ends.after_epoch(run)
             ending = f" ({ENDINGS[run.ended]}: the run ends here)" if run.ended else ""

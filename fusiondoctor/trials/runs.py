@@ -77,8 +77,9 @@ class Trial:
     def note(self) -> str:
         return self.judgement.note if self.judgement else ""
 
-    def result(self, baseline: Sequence[Run]) -> TrialResult:
-        """The trial as reports show it (typed, frozen, rounded)."""
+    def result(self, baseline: Sequence[Run], output: str | None = None) -> TrialResult:
+        """The trial as reports show it (typed, frozen, rounded); ``output``: the output scored, on a
+        model with several."""
         j = self.judgement
         interval = (_clean(j.interval[0]), _clean(j.interval[1])) if j.interval else None
         return TrialResult(
@@ -86,7 +87,8 @@ class Trial:
             interval=interval if interval and None not in interval else None, seeds=j.seeds, spread=_clean(j.spread),
             finding_gone=None if j.verdict is Verdict.FAILED else self.finding_gone,
             baseline=summary([r for r in baseline if r.seed in {c.seed for c in self.runs}] or baseline),
-            candidate=summary(self.runs), note=j.note, patch=tuple(self.patch), combined=self.combined)
+            candidate=summary(self.runs), note=j.note, patch=tuple(self.patch), combined=self.combined,
+            output=output)
 
 
 def _clean(value: float | None) -> float | None:
