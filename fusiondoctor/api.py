@@ -31,8 +31,9 @@ def check(
     JSON, CSVLogger or ``df.to_csv()`` CSV or TensorBoard log path, or ``"mlflow:RUN_ID"``), probing it
     with ``data`` when given: an ``.npz`` path (one array
     per input, named after the input layer, plus ``y``), ``(x, y)`` arrays or dicts of arrays, or a
-    ``tf.data.Dataset`` / Keras ``PyDataset`` (at most ``max_samples`` samples are used, 512 by
-    default). Files are loaded for probing in Keras safe mode; ``unsafe=True`` allows Lambda layers.
+    ``tf.data.Dataset`` / Keras ``PyDataset`` of batches as ``fit`` takes them (read up to
+    ``max_samples`` samples, 512 by default). Files are loaded for probing in Keras safe mode;
+    ``unsafe=True`` allows Lambda layers.
     A frozen backbone's features on the data are kept across calls in the platform cache directory
     (``cache=False`` for none, or a directory; see ``fusiondoctor.probes.feature_cache``).
 

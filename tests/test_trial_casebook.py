@@ -13,6 +13,12 @@ and its bad.py defines ``trial_data()`` returning ``(x, y)`` with real signal (d
 ``make(keras)`` already returns data, may carry the table too). ``test_trial_verdict`` runs
 ``confirm`` on the case and asserts the verdict for the case's own rule. The trials are marked
 ``live`` and ``slow``; ``test_every_patchable_case_has_a_trial`` (live, not slow) keeps the tables complete.
+
+A history case (``kind = "history"``) whose rule's fix carries a patch has the table too: its bad.py
+defines ``trial_model(keras)`` (the model as ``train`` compiles it, untrained) and ``trial_data()``
+(``train``'s training data). ``confirm`` sees no history, so the finding trialled is the one
+``check`` makes from the frozen run (bad.model.json with bad.history.json), passed as ``candidates``;
+whether it is gone is read from the candidate's own history (``trials.confirm``).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ def trial_table(case: Case):
 
 def trial_cases():
     found = []
-    for case in cases(kind="model") + cases(kind="data"):
+    for case in cases(kind="model") + cases(kind="data") + cases(kind="history"):
         table = trial_table(case)
         if table is None:
             continue
@@ -49,16 +55,26 @@ def model_and_data(case: Case, keras):
     module = case.module("bad")
     if case.kind == "data":
         return module.make(keras)
+    if case.kind == "history":
+        keras.utils.set_random_seed(0)
+        return module.trial_model(keras), module.trial_data()
     keras.utils.set_random_seed(0)
     return module.build(keras), module.trial_data()
+
+
+def history_findings(case: Case) -> list:
+    """The findings of a history case's rule that ``check`` makes from its frozen bad run, with a patch."""
+    report = fusiondoctor.check(str(case.folder / "bad.model.json"), history=str(case.frozen_history("bad")))
+    return [f for f in report.findings if f.code == case.rule and f.fix and f.fix.patch]
 
 
 @pytest.mark.parametrize("case, table", trial_cases())
 def test_trial_verdict(case: Case, table: dict, fresh):
     model, data = model_and_data(case, fresh)
+    candidates = history_findings(case) if case.kind == "history" else None
     result = fusiondoctor.confirm(model, data, epochs=int(table.get("epochs", 3)), seeds=int(table.get("seeds", 3)),
-                                  progress=False)
-    assert case.rule in result.report.codes()
+                                  progress=False, candidates=candidates)
+    assert case.rule in (result.report.codes() if candidates is None else [f.code for f in candidates])
     mine = [t for t in result.trials if t.code == case.rule]
     assert len(mine) == 1, [(t.code, t.verdict) for t in result.trials]
     (trial,) = mine
@@ -86,3 +102,21 @@ def test_every_patchable_case_has_a_trial(case: Case, fresh):
     else:
         assert table.get("data"), f"{case.name}: [bad.trial] says what the data is"
         assert callable(getattr(case.module("bad"), "trial_data", None)), f"{case.name}: bad.py needs trial_data()"
+
+
+@pytest.mark.parametrize("case", [c for c in cases(kind="history") if c.rule], ids=lambda c: c.name)
+def test_every_patchable_history_case_has_a_trial(case: Case):
+    """Static: the frozen bad run's finding decides whether the case needs a [bad.trial] table."""
+    table = trial_table(case)
+    if not history_findings(case):
+        assert table is None, f"{case.name}: a [bad.trial] table, but its finding has no patch to trial"
+        return
+    assert table is not None, f"{case.name}: the fix of {case.rule} has a patch, so case.toml needs [bad.trial]"
+    assert table.get("verdict") in VERDICTS, table
+    if table["verdict"] == "skip":
+        assert table.get("reason"), f"{case.name}: a skipped trial says why"
+    else:
+        assert table.get("data"), f"{case.name}: [bad.trial] says what the data is"
+        module = case.module("bad")
+        for name in ("trial_model", "trial_data"):
+            assert callable(getattr(module, name, None)), f"{case.name}: bad.py needs {name}()"

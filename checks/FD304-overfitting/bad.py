@@ -43,3 +43,14 @@ def train(keras, callbacks=None):
     history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=EPOCHS, batch_size=16,
                         verbose=0, callbacks=callbacks or [])
     return model, history.history
+
+
+def trial_model(keras):
+    """The model as ``train`` compiles it, untrained (the casebook's fix trial retrains it)."""
+    return build(keras)
+
+
+def trial_data():
+    """``train``'s training data: the 48 customers with every fifth label flipped."""
+    rng = np.random.default_rng(0)
+    return make_customers(48, rng, rng.normal(size=FEATURES))

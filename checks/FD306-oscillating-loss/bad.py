@@ -43,3 +43,15 @@ def train(keras, callbacks=None):
     history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=EPOCHS, batch_size=len(x_train),
                         verbose=0, callbacks=callbacks or [])
     return model, history.history
+
+
+def trial_model(keras):
+    """The model as ``train`` compiles it, untrained (the casebook's fix trial retrains it)."""
+    return build(keras, learning_rate=1.0, momentum=0.9)
+
+
+def trial_data():
+    """``train``'s training data: 1024 whitened weeks."""
+    rng = np.random.default_rng(0)
+    x, y = make_weeks(1024, rng, rng.normal(size=FEATURES))
+    return whiten(x, x), y.astype("float32")

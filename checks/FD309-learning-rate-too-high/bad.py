@@ -41,3 +41,13 @@ def train(keras, callbacks=None):
     history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=EPOCHS, batch_size=32,
                         verbose=0, callbacks=callbacks or [])
     return model, history.history
+
+
+def trial_model(keras):
+    """The model as ``train`` compiles it, untrained (the casebook's fix trial retrains it)."""
+    return build(keras, keras.optimizers.Adam(learning_rate=1.0))
+
+
+def trial_data():
+    """``train``'s training data: 512 customers."""
+    return make_customers(512, np.random.default_rng(0))

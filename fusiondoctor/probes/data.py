@@ -2,7 +2,10 @@
 
 Accepted: an ``.npz`` file with one array per input, named after the input layer, plus ``y`` (or
 ``y_<output>`` per output); ``(x, y)`` with numpy arrays, lists or dicts of arrays; a
-``tf.data.Dataset`` or Keras ``PyDataset`` yielding ``(x, y)`` batches (read until enough samples).
+``tf.data.Dataset`` or Keras ``PyDataset`` yielding ``(x, y)`` batches (unpacked as Keras' ``fit``
+unpacks them: ``x`` alone or ``(x,)`` has no labels, ``(x, y, sample_weight)`` has its weights ignored),
+read until ``max_samples`` samples, so an endless (``.repeat()``) dataset ends too. A dataset of single
+samples (no ``.batch``) or of batches that do not stack into one array per input is a one-line error.
 """
 
 from __future__ import annotations
@@ -16,11 +19,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..model.spec import ModelSpec
-from .validate import validate
+from .validate import expected_inputs, shape_fits, validate
 
 #: Samples probed by default: enough for stable statistics, one quick forward pass.
 DEFAULT_MAX_SAMPLES = 512
-MAX_BATCHES = 64
 
 
 @dataclass
@@ -123,41 +125,96 @@ def _to_numpy(value: Any) -> Any:
     return np.asarray(value)
 
 
-def _from_batches(dataset: Any, max_samples: int) -> dict[str, Any]:
-    """Batches read until ``max_samples``; a dataset that fails while read or whose batches do not
-    stack is a one-line error."""
+def _from_batches(dataset: Any, spec: ModelSpec, max_samples: int, source: str) -> dict[str, Any]:
+    """Batches read until ``max_samples``; a dataset that fails while read, yields single samples or
+    batches that do not stack is a one-line error."""
     try:
-        return _read_batches(dataset, max_samples)
+        return _read_batches(dataset, spec, max_samples, source)
     except InputError:
         raise
     except Exception as exc:  # the user's pipeline can raise anything
         first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise InputError("<dataset>", f"reading the dataset failed ({type(exc).__name__}: {first})") from None
+        raise InputError(source, f"reading the dataset failed ({type(exc).__name__}: {first})") from None
 
 
-def _read_batches(dataset: Any, max_samples: int) -> dict[str, Any]:
+def _unpack(batch: Any, source: str) -> tuple[Any, Any]:
+    """``(x, y)`` from one batch, as Keras' ``fit`` unpacks it: ``x`` alone (not a tuple) or ``(x,)``
+    has no labels; ``(x, y, sample_weight)`` has its weights ignored."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        return batch, None
+    if not 1 <= len(batch) <= 3:
+        raise InputError(source, f"a batch is a tuple of {len(batch)} parts; expected (x, y) or (x, y, sample_weight)")
+    return batch[0], batch[1] if len(batch) > 1 else None
+
+
+def _read_batches(dataset: Any, spec: ModelSpec, max_samples: int, source: str) -> dict[str, Any]:
     xs, ys, count = [], [], 0
     for index, batch in enumerate(dataset):
-        if not isinstance(batch, (list, tuple)) or len(batch) < 1:
-            raise InputError("<dataset>", "batches must be (x, y) tuples")
-        x = _to_numpy(batch[0])
+        x, y = _unpack(batch, source)
+        x, y = _to_numpy(x), None if y is None else _to_numpy(y)
+        if index == 0:
+            _refuse_single_samples(x, y, spec, source)
+        elif (y is None) != (ys[0] is None):
+            raise InputError(source, f"batch {index} {'has no' if y is None else 'has'} labels, batch 0 "
+                                     f"{'had' if y is None else 'had none'}")
         xs.append(x)
-        ys.append(_to_numpy(batch[1]) if len(batch) > 1 else None)
-        first = next(iter(x.values())) if isinstance(x, dict) else x[0] if isinstance(x, list) else x
-        count += len(first)
-        if index + 1 >= MAX_BATCHES or count >= max_samples:
+        ys.append(y)
+        count += len(_leaves(x, "x")[0][1])
+        # every batch holds a sample or more, so max_samples batches are enough (an endless dataset of
+        # empty batches ends too)
+        if count >= max_samples or index + 1 >= max_samples:
             break  # before asking the dataset for another batch
     if not xs:
-        raise InputError("<dataset>", "the dataset yielded no batches")
-    return {"x": _concat(xs), "y": None if ys[0] is None else _concat(ys)}
+        raise InputError(source, "the dataset yielded no batches")
+    return {"x": _concat(xs, source, "x"), "y": None if ys[0] is None else _concat(ys, source, "y")}
 
 
-def _concat(parts: list[Any]) -> Any:
-    first = parts[0]
-    if isinstance(first, dict):
-        return {k: np.concatenate([p[k] for p in parts]) for k in first}
-    if isinstance(first, list):
-        return [np.concatenate([p[i] for p in parts]) for i in range(len(first))]
+def _leaves(value: Any, path: str) -> list[tuple[str, np.ndarray]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, f"{path}['{k}']")]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, f"{path}[{i}]")]
+    return [(path, value)]
+
+
+def _refuse_single_samples(x: Any, y: Any, spec: ModelSpec, source: str) -> None:
+    """A dataset that yields one sample at a time (a tf.data pipeline without ``.batch``) is refused:
+    Keras' ``fit`` takes batches too. Told by the first batch: a value with no batch dimension (a
+    scalar), or an input whose shape is the model's without the batch dimension."""
+    hint = "the dataset yields single samples, not batches: batch it first (e.g. dataset.batch(32))"
+    for path, value in _leaves(x, "x") + ([] if y is None else _leaves(y, "y")):
+        if np.ndim(value) == 0:
+            raise InputError(source, f"{hint}; {path} is a single value")
+    try:
+        named = _name_inputs(x, spec, source)
+    except InputError:
+        return  # not the model's inputs at all: validate() says how, once the batches are read
+    for expected in expected_inputs(spec):
+        shape = tuple(np.shape(named[expected.name]))
+        if expected.shape and not shape_fits(shape, expected.shape) and shape_fits((1, *shape), expected.shape):
+            raise InputError(source, f"{hint}; input '{expected.name}' has shape {shape}, the model takes "
+                                     f"{expected.describe()}")
+
+
+def _concat(parts: list[Any], source: str, what: str) -> Any:
+    """The batches' arrays joined along the samples; batches whose structure or shapes differ are
+    a one-line error naming the first that does not stack."""
+    first = _leaves(parts[0], what)
+    for index, part in enumerate(parts[1:], 1):
+        leaves = _leaves(part, what)
+        if [p for p, _ in leaves] != [p for p, _ in first]:
+            raise InputError(source, f"batch {index}'s {what} is built unlike batch 0's "
+                                     f"({', '.join(p for p, _ in leaves)} and {', '.join(p for p, _ in first)})")
+        for (path, value), (_, was) in zip(leaves, first):
+            if np.shape(value)[1:] != np.shape(was)[1:]:
+                raise InputError(source, f"batches do not stack: {path} has shape {np.shape(value)} in batch "
+                                         f"{index} and {np.shape(was)} in batch 0 (pad every batch to one shape)")
+    if isinstance(parts[0], dict):
+        return {k: _concat([p[k] for p in parts], source, f"{what}['{k}']") for k in parts[0]}
+    if isinstance(parts[0], list):
+        return [_concat([p[i] for p in parts], source, f"{what}[{i}]") for i in range(len(parts[0]))]
     return np.concatenate(parts)
 
 
@@ -167,10 +224,17 @@ def _is_batched(obj: Any) -> bool:
         or type(obj).__name__ in ("PyDataset", "Sequence") or any(c.__name__ == "PyDataset" for c in type(obj).__mro__)
 
 
+def _name_of(data: Any) -> str:
+    """The data's name in messages: ``<tf.data.Dataset>`` for any of tf.data's internal classes."""
+    if (type(data).__module__ or "").startswith("tensorflow") and hasattr(data, "element_spec"):
+        return "<tf.data.Dataset>"
+    return f"<{type(data).__name__}>"
+
+
 def make_probe_data(data: Any, spec: ModelSpec, max_samples: int = DEFAULT_MAX_SAMPLES, seed: int = 0) -> ProbeData:
     """Bounded probe data for ``spec`` from any accepted form; a seeded random subset of
     ``max_samples`` when there are more."""
-    source = str(data) if isinstance(data, (str, os.PathLike)) else f"<{type(data).__name__}>"
+    source = str(data) if isinstance(data, (str, os.PathLike)) else _name_of(data)
     if isinstance(data, (str, os.PathLike)):
         parts = load_npz(data, spec)
     elif isinstance(data, dict) and "x" in data:
@@ -178,7 +242,7 @@ def make_probe_data(data: Any, spec: ModelSpec, max_samples: int = DEFAULT_MAX_S
     elif isinstance(data, tuple) and len(data) in (1, 2):
         parts = {"x": data[0], "y": data[1] if len(data) == 2 else None}
     elif _is_batched(data):
-        parts = _from_batches(data, max_samples)
+        parts = _from_batches(data, spec, max_samples, source)
     else:
         raise InputError(source, "data must be an .npz path, (x, y) arrays, a tf.data.Dataset or a PyDataset")
     inputs, y = validate(_name_inputs(parts["x"], spec, source), _labels(parts["y"], spec, source), spec, source)

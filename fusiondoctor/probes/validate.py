@@ -73,7 +73,7 @@ def _numeric(array: np.ndarray) -> bool:
     return array.dtype.kind in "biuf"
 
 
-def _shape_fits(actual: tuple[int, ...], wanted: Shape) -> bool:
+def shape_fits(actual: tuple[int, ...], wanted: Shape) -> bool:
     """Keras' own rule: the ranks agree (a trailing dimension of 1 may be added or dropped), and
     every known dimension after the batch matches."""
     if len(actual) == len(wanted) - 1 and wanted[-1] == 1:
@@ -95,7 +95,7 @@ def check_input(array: np.ndarray, expected: Expected, source: str) -> None:
             raise InputError(source, f"{what} holds {_kind(array)}; expected {expected.describe()}")
     elif not _numeric(array):
         raise InputError(source, f"{what} holds {_kind(array)}; expected {expected.describe()}")
-    if expected.shape and not _shape_fits(tuple(array.shape), expected.shape):
+    if expected.shape and not shape_fits(tuple(array.shape), expected.shape):
         raise InputError(source, f"{what} has shape {tuple(array.shape)}; expected {expected.describe()}")
 
 

@@ -63,7 +63,7 @@ def _patchable(findings: Iterable[Finding]) -> list[Finding]:
     seen, chosen = set(), []
     for finding in findings:
         if finding.fix and finding.fix.patch:
-            key = tuple(finding.fix.patch)
+            key = repr(finding.fix.patch)  # a value may be a list (metric names, layer paths)
             if key not in seen:
                 seen.add(key)
                 chosen.append(finding)
