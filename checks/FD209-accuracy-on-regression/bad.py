@@ -15,3 +15,11 @@ def build(keras):
     model = keras.Model([image, text], out)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3), loss="mse", metrics=["accuracy"])
     return model
+
+
+def trial_data():
+    """The casebook's image + text inputs, with a price that both modalities carry."""
+    from trial_data import binary
+
+    x, y = binary(signal=0.5)
+    return x, (3.0 * y + 1.0).astype("float32")

@@ -16,3 +16,12 @@ def build(keras):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="categorical_crossentropy",
                   metrics=["binary_accuracy"])
     return model
+
+
+def trial_data():
+    """Six categories (one-hot), each shifting one image channel and one text feature."""
+    import numpy as np
+    from trial_data import multiclass
+
+    x, y = multiclass(6)
+    return x, np.eye(6, dtype="float32")[y]

@@ -16,3 +16,10 @@ def build(keras):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="binary_crossentropy",
                   metrics=["categorical_accuracy"])
     return model
+
+
+def trial_data():
+    """Binary labels that both modalities carry."""
+    from trial_data import binary
+
+    return binary(signal=0.5)

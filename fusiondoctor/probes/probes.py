@@ -92,10 +92,7 @@ class Front:
         if not tensors or not frontier.worth_caching(model, tensors):
             return None
         front_model = keras.Model(model.inputs, tensors)
-        features = frontier.stored_features(front_model, keys, inputs, cache)
-        if features is None:
-            inputs = before_computing() if before_computing else inputs
-            features = frontier.front_features(front_model, keys, inputs, batch_size, cache)
+        features = frontier.front_features(front_model, keys, inputs, batch_size, cache, before_computing)
         ancestry = [frontier.input_ancestry(t, model.inputs) for t in tensors]
         return cls(model, tensors, features, ancestry, front_model)
 

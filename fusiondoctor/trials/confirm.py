@@ -273,8 +273,13 @@ def _judged(trial: Trial, codes: Sequence[str], runner: TrialRunner, baseline: T
         trial.judgement = judge([], [], design, Circumstances(patch_error=str(exc)))
         return trial
     # the baseline through the same edit with no operations: the same form, to compare with
-    if (config, compile_config) == apply_patch(runner.config, runner.compile_config, (), outputs, _ancestry(spec)):
+    same_config, same_compile = apply_patch(runner.config, runner.compile_config, (), outputs, _ancestry(spec))
+    if (config, compile_config) == (same_config, same_compile):
         trial.judgement = judge(baseline.runs, [], design, Circumstances(unchanged=True))
+        return trial
+    if config == same_config and _without_metrics(compile_config) == _without_metrics(same_compile):
+        trial.finding_gone = _all_gone(codes, trial, config, compile_config, runner)
+        trial.judgement = judge(baseline.runs, [], design, Circumstances(metrics_only=True))
         return trial
     if blocker and _static_finding(blocker[0], config, compile_config, runner, blocker[1]):
         trial.judgement = judge(baseline.runs, [], design, Circumstances(blocked_by=blocker[0]))
@@ -287,6 +292,11 @@ def _judged(trial: Trial, codes: Sequence[str], runner: TrialRunner, baseline: T
     trial.judgement = judge(baseline.runs, trial.runs, design,
                             Circumstances(over_budget=runner.over_budget(), finding_gone=trial.finding_gone))
     return trial
+
+
+def _without_metrics(compile_config: dict | None) -> dict:
+    """A compile config without what only reports (metrics): what training depends on."""
+    return {k: v for k, v in (compile_config or {}).items() if k not in ("metrics", "weighted_metrics")}
 
 
 def design_of(runner: TrialRunner) -> Design:

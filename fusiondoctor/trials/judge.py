@@ -27,6 +27,7 @@ overrides in this order, the first that holds decides:
 
 1. the patch does not apply: FAILED;
 2. the patch changes nothing (the candidate's config is the baseline's): NOT CONFIRMED, never trained;
+   it changes only the compiled metrics (training is the same, seed for seed): likewise;
 3. the candidate keeps a confirmed blocker of a baseline that never learns: NOT CONFIRMED, not trained;
 4. no baseline run completed: NOT CONFIRMED when the budget stopped it, else FAILED;
 5. a candidate run raised (errors first): FAILED, with the error;
@@ -88,6 +89,7 @@ class Circumstances:
 
     patch_error: str | None = None
     unchanged: bool = False
+    metrics_only: bool = False
     blocked_by: str | None = None
     over_budget: bool = False
     finding_gone: bool | None = None
@@ -111,6 +113,10 @@ def judge(baseline: Sequence[Run], candidate: Sequence[Run], design: Design,
     if given.unchanged:
         return Judgement(Verdict.NOT_CONFIRMED, note="the patch changes nothing in the model: not trained, "
                                                      "a no-op is never confirmed")
+    if given.metrics_only:
+        return Judgement(Verdict.NOT_CONFIRMED, note="the patch changes only the metrics reported, not what is "
+                                                     "trained: not trained, as retraining cannot show it; apply it "
+                                                     "for metrics that mean something")
     if given.blocked_by:
         return Judgement(Verdict.NOT_CONFIRMED,
                          note=f"not trialled: the baseline never learns, and this candidate keeps {given.blocked_by}, "
