@@ -19,7 +19,7 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -m live
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -m "live and not slow"
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -m "live and not slow"
 
 benchmark: setup
