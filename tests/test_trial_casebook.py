@@ -91,6 +91,18 @@ def test_trial_verdict(case: Case, table: dict, fresh):
 def test_every_patchable_case_has_a_trial(case: Case, fresh):
     report = fusiondoctor.check(case.builder("bad")(fresh))
     patched = [f for f in report.findings if f.code == case.rule and f.fix and f.fix.patch]
+    assert_trial_table(case, bool(patched), ("trial_data",))
+
+
+@pytest.mark.parametrize("case", [c for c in cases(kind="history") if c.rule], ids=lambda c: c.name)
+def test_every_patchable_history_case_has_a_trial(case: Case):
+    """Static: the frozen bad run's finding decides whether the case needs a [bad.trial] table."""
+    assert_trial_table(case, bool(history_findings(case)), ("trial_model", "trial_data"))
+
+
+def assert_trial_table(case: Case, patched: bool, functions: tuple[str, ...]) -> None:
+    """A case whose finding has a patch carries a [bad.trial] table (and only such a case): a skip
+    says why; a verdict says what the data is, and bad.py defines ``functions``."""
     table = trial_table(case)
     if not patched:
         assert table is None, f"{case.name}: a [bad.trial] table, but its finding has no patch to trial"
@@ -99,24 +111,8 @@ def test_every_patchable_case_has_a_trial(case: Case, fresh):
     assert table.get("verdict") in VERDICTS, table
     if table["verdict"] == "skip":
         assert table.get("reason"), f"{case.name}: a skipped trial says why"
-    else:
-        assert table.get("data"), f"{case.name}: [bad.trial] says what the data is"
-        assert callable(getattr(case.module("bad"), "trial_data", None)), f"{case.name}: bad.py needs trial_data()"
-
-
-@pytest.mark.parametrize("case", [c for c in cases(kind="history") if c.rule], ids=lambda c: c.name)
-def test_every_patchable_history_case_has_a_trial(case: Case):
-    """Static: the frozen bad run's finding decides whether the case needs a [bad.trial] table."""
-    table = trial_table(case)
-    if not history_findings(case):
-        assert table is None, f"{case.name}: a [bad.trial] table, but its finding has no patch to trial"
         return
-    assert table is not None, f"{case.name}: the fix of {case.rule} has a patch, so case.toml needs [bad.trial]"
-    assert table.get("verdict") in VERDICTS, table
-    if table["verdict"] == "skip":
-        assert table.get("reason"), f"{case.name}: a skipped trial says why"
-    else:
-        assert table.get("data"), f"{case.name}: [bad.trial] says what the data is"
-        module = case.module("bad")
-        for name in ("trial_model", "trial_data"):
-            assert callable(getattr(module, name, None)), f"{case.name}: bad.py needs {name}()"
+    assert table.get("data"), f"{case.name}: [bad.trial] says what the data is"
+    module = case.module("bad")
+    for name in functions:
+        assert callable(getattr(module, name, None)), f"{case.name}: bad.py needs {name}()"
