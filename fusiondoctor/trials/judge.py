@@ -1,7 +1,8 @@
 """The one judge of a fix trial: the baseline's and the candidate's runs in, a verdict out.
 
 The design (sequential, paired). Baseline and candidate train on the same seeds; a seed fixes the
-split (one held-out part for all), the data order and the starting weights of every layer the two
+split (each seed holds out its own stratified part, so the gain is one on unseen data, not on one
+particular held-out part), the data order and the starting weights of every layer the two
 share (each layer draws from the seed and its own name), so the per-seed gain ``candidate - baseline``
 cancels most seed-to-seed noise. The trial looks at the gains after ``start`` seeds (3 by default)
 and, while undecided, doubles the seeds up to ``cap`` (20): looks after 3, 6, 12 and 20 seeds. At

@@ -105,8 +105,10 @@ class TrialRunner:
         self.distribution = distribution
         self.config = config
         self.compile_config = compile_config
-        ids = class_ids(self.y, task) if task.kind in ("binary", "multiclass") else None
-        self.train_idx, self.val_idx = split(len(self.y), ids, settings.holdout)
+        self._ids = class_ids(self.y, task) if task.kind in ("binary", "multiclass") else None
+        self._splits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        #: seed 0's split; every seed's has the same size (and, for classes, the same class counts)
+        self.train_idx, self.val_idx = self.split_for(0)
         per_epoch = math.ceil(len(self.train_idx) / settings.batch_size)
         #: how many times the training part is repeated within one epoch, for MIN_STEPS steps in all
         self.repeats = max(1, math.ceil(MIN_STEPS / (per_epoch * settings.epochs)))
@@ -186,12 +188,32 @@ class TrialRunner:
 
     # ---- one run ---------------------------------------------------------------------------
 
-    def _untrained(self, trainee, x_val, y_val, task: Task, seeds: Sequence[int], label: str) -> list[Run]:
-        """Runs of a model whose output no training can change: its held-out score, measured once as
-        it starts, is every seed's."""
-        score = _holdout_score(trainee, x_val, y_val, task, self.main)
-        self.show(f"{label}: score {score:.3f} on every seed, untrained ({ENDINGS['constant']})")
-        return [Run(seed, scores=[score], ended="constant") for seed in seeds]
+    def split_for(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The (train, held-out) indices of ``seed``'s runs, baseline and candidate alike: each seed
+        holds out its own stratified part, so a trial's gain is a gain on data the runs did not
+        see, not on one particular held-out part."""
+        if seed not in self._splits:
+            self._splits[seed] = split(len(self.y), self._ids, self.settings.holdout, seed)
+        return self._splits[seed]
+
+    def _parts(self, data: list[np.ndarray], seed: int):
+        """``seed``'s training arrays (repeated for MIN_STEPS steps), its targets, held-out arrays and labels."""
+        train_idx, val_idx = self.split_for(seed)
+        train = np.tile(train_idx, self.repeats)
+        y_train = [t[train] for t in self.targets] if len(self.targets) > 1 else self.y[train]
+        return [a[train] for a in data], y_train, [a[val_idx] for a in data], self.y[val_idx]
+
+    def _untrained(self, trainee, data: list[np.ndarray], task: Task, seeds: Sequence[int], label: str) -> list[Run]:
+        """Runs of a model whose output no training can change: each seed's score is the model's
+        held-out score as it starts."""
+        runs = []
+        for seed in seeds:
+            _, val_idx = self.split_for(seed)
+            score = _holdout_score(trainee, [a[val_idx] for a in data], self.y[val_idx], task, self.main)
+            runs.append(Run(seed, scores=[score], ended="constant"))
+        scores = sorted({f"{r.scores[0]:.3f}" for r in runs})
+        self.show(f"{label}: score {', '.join(scores)} on {len(runs)} seeds, untrained ({ENDINGS['constant']})")
+        return runs
 
     def _fit(self, trainee, x_train, y_train, callback, run: Run) -> None:
         with _scope(self.distribution):
@@ -228,15 +250,11 @@ class TrialRunner:
                 trainee.compile_from_config(copy.deepcopy(compile_config))
         except Exception as exc:  # a candidate that does not build is a verdict, not a crash
             return [Run(seeds[0], error=_describe(exc))], None
-        x_val, y_val = [a[self.val_idx] for a in data], self.y[self.val_idx]
         task = self.task_for(model)
         if early and _softmax_over_one_unit(trainee, self.main):
             if self.over_budget():
                 return [], model
-            return self._untrained(trainee, x_val, y_val, task, seeds, label), model
-        train = np.tile(self.train_idx, self.repeats)
-        x_train = [a[train] for a in data]
-        y_train = [t[train] for t in self.targets] if len(self.targets) > 1 else self.y[train]
+            return self._untrained(trainee, data, task, seeds, label), model
         snapshot = _optimizer_state(trainee)
         for seed in seeds:
             if self.over_budget() or (settle is not None and settle(runs, None)):
@@ -249,6 +267,7 @@ class TrialRunner:
                     _restore(trainee.optimizer, snapshot)
                 import keras
 
+                x_train, y_train, x_val, y_val = self._parts(data, seed)
                 keras.utils.set_random_seed(seed)
                 ends = _Ends(early, score_bounds(task)[1], (lambda current: settle(runs, current)) if settle else None)
                 self._fit(trainee, x_train, y_train, _HoldoutScore(self, x_val, y_val, run, label, task, ends), run)
