@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings, resolve
 from .engine import diagnose
 from .subject import make_subject, needed_measurements
 from .types import Report
+
+if TYPE_CHECKING:  # the static path imports no numpy-backed cache module
+    from .probes.feature_cache import CacheOption
 
 
 def check(
@@ -24,7 +27,7 @@ def check(
     ignore: Iterable[str] = (),
     fail_on: str | None = None,
     name: str | None = None,
-    cache: Any = True,
+    cache: CacheOption = True,
 ) -> Report:
     """Diagnose a model (a ``.keras``/``.h5``/``.json`` path or a live ``keras.Model``) and/or its
     training history (a ``keras.callbacks.History``, its ``.history`` dict, a pandas DataFrame, a

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engine import Subject
 from .errors import InputError
@@ -16,6 +16,9 @@ from .model.files import read_model_file
 from .model.live import is_keras_model, raw_from_live
 from .model.normalize import normalize
 from .model.spec import ModelSpec
+
+if TYPE_CHECKING:  # the static path imports no numpy-backed cache module
+    from .probes.feature_cache import CacheOption
 
 
 def load_model_spec(obj: Any, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> ModelSpec:
@@ -46,7 +49,7 @@ def live_model(model: Any, unsafe: bool = False):
 
 
 def make_probes(model: Any, spec: ModelSpec, data: Any, unsafe: bool = False, max_samples: int | None = None,
-                cache: Any = True):
+                cache: CacheOption = True):
     """The live probes of ``data`` on ``model`` (loads Keras); ``cache``: where frozen-backbone
     features are kept across calls (``probes.feature_cache.FeatureCache.resolve``)."""
     from .probes.data import DEFAULT_MAX_SAMPLES, make_probe_data
@@ -58,7 +61,7 @@ def make_probes(model: Any, spec: ModelSpec, data: Any, unsafe: bool = False, ma
 
 
 def measure_data(model: Any, spec: ModelSpec, data: Any, measures: Iterable[str], unsafe: bool = False,
-                 max_samples: int | None = None, cache: Any = True) -> Measurements:
+                 max_samples: int | None = None, cache: CacheOption = True) -> Measurements:
     """The recorded measurements of ``data`` on ``model``, only those named in ``measures``."""
     from .probes.measure import measure
 
@@ -68,7 +71,7 @@ def measure_data(model: Any, spec: ModelSpec, data: Any, measures: Iterable[str]
 def make_subject(model: Any = None, name: str | None = None, history: Any = None,
                  limits: Limits = DEFAULT_LIMITS, data: Any = None, unsafe: bool = False,
                  max_samples: int | None = None, measures: Iterable[str] = tuple(MEASUREMENTS),
-                 cache: Any = True) -> Subject:
+                 cache: CacheOption = True) -> Subject:
     """A Subject from a model (path or keras.Model), a history (History, dict or path) and data,
     on which the measurements named in ``measures`` are taken (by default all of them)."""
     if model is None and history is None:

@@ -207,7 +207,7 @@ class Probes:
         front = Front.of(self.model, self.inputs, self.batch_size, self.cache, self._calibrated_inputs)
         if front is None:
             self.calibrate()  # the full model's forward pass is what probes will pay for
-        self._calibrated = True  # a stored front: every sample's features are there, at no cost
+        self._calibrated = True  # computed: timed before; read back: every sample's features, at no cost
         return front
 
     def _calibrated_inputs(self) -> list[np.ndarray]:

@@ -278,7 +278,7 @@ def _judged(trial: Trial, codes: Sequence[str], runner: TrialRunner, baseline: T
         trial.judgement = judge(baseline.runs, [], design, Circumstances(unchanged=True))
         return trial
     if config == same_config and _without_metrics(compile_config) == _without_metrics(same_compile):
-        trial.finding_gone = _all_gone(codes, trial, config, compile_config, runner)
+        trial.finding_gone = _all_gone(codes, trial, config, compile_config, runner, where)
         trial.judgement = judge(baseline.runs, [], design, Circumstances(metrics_only=True))
         return trial
     if blocker and _static_finding(blocker[0], config, compile_config, runner, blocker[1]):
